@@ -1,0 +1,56 @@
+# The two commands a user needs: `make demo` and `make test`. Everything else
+# here is a step of those two, useful on its own while developing.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
+
+.PHONY: all bootstrap build check test test-asan fuzz demo bench format tidy clean
+
+all: build
+
+bootstrap:
+	bash scripts/bootstrap.sh
+
+build: bootstrap
+	cmake -S . -B $(BUILD) -DSALESFLOW_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The whole suite in the normal build (the quick loop while developing).
+check: build
+	ctest --test-dir $(BUILD) $(CTEST_FLAGS)
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer;
+# its local AWS stack gets other ports so both builds can run side by side.
+test-asan: bootstrap
+	cmake -S . -B $(BUILD_ASAN) -DSALESFLOW_WERROR=ON -DSALESFLOW_SANITIZE=ON \
+	  -DSALESFLOW_BENCH=OFF -DSALESFLOW_LOCALAWS_PORT_BASE=45760
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS)
+
+# Every libFuzzer target for FUZZ_SECONDS each, built with clang-14.
+fuzz: bootstrap
+	CXX=clang++-14 cmake -S . -B $(BUILD_FUZZ) -DSALESFLOW_FUZZ=ON -DSALESFLOW_TESTS=OFF \
+	  -DSALESFLOW_BENCH=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	bash scripts/run-fuzzers.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
+
+test: check test-asan fuzz
+
+demo: build
+	bash scripts/demo.sh $(BUILD)
+
+bench: build
+	bash scripts/run-benchmarks.sh $(BUILD)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+tidy: build
+	git ls-files 'src/*.cpp' | xargs clang-tidy -p $(BUILD) --quiet
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

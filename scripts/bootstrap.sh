@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs everything salesflow's build, tests and demo need on Debian 12.
+# Idempotent: packages already present are skipped, `npm ci` runs only when
+# the lock file changed since the last run. Runs as root or through sudo.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates curl
+  libsimdjson-dev libcurl4-openssl-dev libssl-dev rapidjson-dev libpugixml-dev
+  libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libisal-dev zlib1g-dev
+  prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
+  libexpected-dev libcpp-httplib-dev
+  clang-14 libclang-rt-14-dev clang-format clang-tidy
+  awscli jq python3 gzip procps
+)
+
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "bootstrap: run as root or install sudo" >&2; exit 2; }
+  sudo_cmd=(sudo)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+# Node.js 20 or newer with npm: Debian's own nodejs package is used only when no
+# node is installed (a NodeSource build already carries npm and must not be replaced).
+if ! command -v node >/dev/null; then
+  missing+=(nodejs npm)
+elif ! command -v npm >/dev/null; then
+  missing+=(npm)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "bootstrap: Debian packages present"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "bootstrap: Node.js $(node --version) found; the local AWS stack needs Node.js 20 or newer" >&2
+  exit 2
+fi
+
+localaws="$here/tools/localaws"
+if [ -f "$localaws/package-lock.json" ]; then
+  stamp="$localaws/node_modules/.salesflow-lock.sha256"
+  want=$(sha256sum "$localaws/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "bootstrap: npm ci in tools/localaws"
+    (cd "$localaws" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  else
+    echo "bootstrap: tools/localaws/node_modules up to date"
+  fi
+fi
+echo "bootstrap: done"
