@@ -1,0 +1,96 @@
+#pragma once
+// HTTP transport over the libcurl multi interface: one I/O thread per client
+// drives every transfer, so thousands of requests can be in flight over a
+// bounded pool of keep-alive connections without a thread per request.
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aws/error.hpp"
+#include "aws/http_request.hpp"
+
+namespace salesflow::aws {
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<Header> headers;  // of the final response (interim 100/redirect headers dropped)
+  std::string body;             // empty for streamed 2xx bodies
+
+  // Case-insensitive; the first header of that name.
+  std::optional<std::string_view> header(std::string_view name) const;
+};
+
+struct HttpOptions {
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds request_timeout{30000};  // whole exchange, unless a request overrides
+  long max_connections_per_host = 64;
+  long max_total_connections = 256;
+  // Streams: a transfer that moves fewer than low_speed_bytes per low_speed_time
+  // is abandoned (a stalled server must not hang a download of unknown length).
+  long low_speed_bytes = 1;
+  std::chrono::seconds low_speed_time{30};
+  // Bytes a streamed body may buffer between the I/O thread and the consumer
+  // before the transfer is paused.
+  std::size_t stream_buffer_bytes = std::size_t{4} << 20;
+  std::string ca_bundle;  // empty: the system CA store. TLS peer and host verification stay on.
+};
+
+// Per-request overrides.
+struct RequestOptions {
+  std::optional<std::chrono::milliseconds> timeout;  // replaces HttpOptions::request_timeout
+};
+
+// Receives a streamed body in order; return false to abort the transfer.
+using ChunkSink = std::function<bool(std::string_view chunk)>;
+
+class HttpClient {
+ public:
+  // Runs on the I/O thread; must not block (no sleeps, no send()).
+  using Completion = std::function<void(Result<HttpResponse>)>;
+
+  explicit HttpClient(HttpOptions options = {});
+  ~HttpClient();  // completes every pending request with a "ClientShutdown" error
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  const HttpOptions& options() const;
+
+  // Thread-safe; also callable from completions.
+  void submit(HttpRequest request, Completion done, RequestOptions options = {});
+
+  // Blocks until the response arrives; must not be called on the I/O thread.
+  Result<HttpResponse> send(HttpRequest request, RequestOptions options = {});
+
+  // Blocking streamed transfer. For a 2xx response the body goes to `sink` on
+  // the caller's thread in order (the sink may block: the transfer pauses once
+  // HttpOptions::stream_buffer_bytes are waiting); the returned response has an
+  // empty body. Any other status gets its body collected into the response
+  // instead, for error parsing. On a transport failure mid-body the error is
+  // returned after every byte received before it has been delivered.
+  // `bytes_delivered`, when given, counts what reached the sink.
+  Result<HttpResponse> stream(HttpRequest request, const ChunkSink& sink,
+                              RequestOptions options = {}, std::size_t* bytes_delivered = nullptr);
+
+  // Runs `task` on the I/O thread after `delay` (retry backoff without a
+  // sleeping thread). Tasks still pending at destruction run then, in order.
+  void schedule(std::chrono::milliseconds delay, std::function<void()> task);
+
+  bool on_io_thread() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Transport errors (no HTTP response) as AwsError: code "Timeout",
+// "ConnectFailed", "ConnectionReset", "DnsFailure", "TlsError", "Aborted",
+// "ClientShutdown", "TransportError".
+AwsError transport_error(int curl_code, std::string_view detail);
+
+}  // namespace salesflow::aws

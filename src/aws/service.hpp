@@ -1,0 +1,107 @@
+#pragma once
+// The signed, retried request every service client is built on: sign each
+// attempt afresh, send it on the shared HttpClient, classify failures, back
+// off on the I/O thread's timers, and surface one AwsError at the end.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "aws/credentials.hpp"
+#include "aws/error.hpp"
+#include "aws/http_client.hpp"
+#include "aws/retry.hpp"
+#include "aws/sigv4.hpp"
+
+namespace salesflow::aws {
+
+struct ServiceEndpoint {
+  std::string scheme = "https";
+  std::string host;       // host[:port]
+  std::string base_path;  // without a trailing '/'; usually empty
+  bool custom = false;    // given explicitly (local stacks: path-style S3)
+};
+
+// "http://127.0.0.1:4566" or "https://host/base".
+Result<ServiceEndpoint> parse_endpoint(std::string_view url);
+// The public AWS endpoint "https://<prefix>.<region>.amazonaws.com[.cn]".
+ServiceEndpoint default_endpoint(std::string_view prefix, std::string_view region);
+
+struct ClientConfig {
+  std::shared_ptr<HttpClient> http;
+  std::shared_ptr<CredentialsProvider> credentials;
+  std::string region = "us-east-1";
+  std::string endpoint_url;  // empty: the region's public endpoint
+  RetryPolicy retry;
+  std::shared_ptr<RetryStrategy> retry_strategy;  // null: the client makes its own
+};
+
+using ErrorParser = std::function<AwsError(const HttpResponse&)>;
+
+struct ServiceCall {
+  std::string operation;
+  HttpRequest request;  // unsigned; scheme and host are filled in from the endpoint
+  SigningOptions signing;
+  std::optional<RetryPolicy> policy;  // overrides the client's
+  RequestOptions http;
+  // Statuses other than 2xx that count as success (S3 HEAD 304, say).
+  std::function<bool(int)> accept_status;
+};
+
+class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
+ public:
+  using Completion = std::function<void(Result<HttpResponse>)>;
+
+  // `service` names errors ("dynamodb"); `signing_name` is the SigV4 service;
+  // `endpoint_prefix` picks the default endpoint.
+  static Result<std::shared_ptr<ServiceRuntime>> create(ClientConfig config, std::string service,
+                                                        std::string signing_name,
+                                                        std::string_view endpoint_prefix,
+                                                        ErrorParser parse_error);
+
+  // `done` runs on the HttpClient's I/O thread.
+  void call(ServiceCall call, Completion done);
+  Result<HttpResponse> call_blocking(ServiceCall call);
+
+  // AWS JSON protocol: POST / with X-Amz-Target "<target_prefix>.<operation>".
+  ServiceCall json_call(std::string_view target_prefix, std::string operation,
+                        std::string body) const;
+
+  // Fills in service/operation/attempts/retryable of an error from elsewhere.
+  AwsError annotate(AwsError error, std::string_view operation, int attempts) const;
+
+  const ServiceEndpoint& endpoint() const { return endpoint_; }
+  const ClientConfig& config() const { return config_; }
+  const std::string& service() const { return service_; }
+  HttpClient& http() const { return *config_.http; }
+  RetryStrategy& retry_strategy() const { return *config_.retry_strategy; }
+  const ErrorParser& error_parser() const { return parse_error_; }
+  // Signs `request` for this service with fresh credentials.
+  Result<void> sign(HttpRequest& request, const SigningOptions& options) const;
+
+  ServiceRuntime(ClientConfig config, std::string service, std::string signing_name,
+                 ServiceEndpoint endpoint, ErrorParser parse_error);
+
+ private:
+  struct CallState;
+  static void attempt(const std::shared_ptr<CallState>& state);
+  static void on_result(const std::shared_ptr<CallState>& state, Result<HttpResponse> result);
+
+  ClientConfig config_;
+  std::string service_;
+  SigningScope scope_;
+  ServiceEndpoint endpoint_;
+  ErrorParser parse_error_;
+};
+
+// {"__type":"prefix#Code","message"|"Message":"..."} plus x-amzn-ErrorType.
+AwsError parse_json_error(const HttpResponse& response);
+// <Error><Code>..</Code><Message>..</Message><RequestId>..</RequestId></Error>;
+// bodiless responses (HEAD) get a code from the status.
+AwsError parse_xml_error(const HttpResponse& response);
+std::string request_id_of(const HttpResponse& response);
+
+}  // namespace salesflow::aws
