@@ -84,15 +84,15 @@ create_table() { # NAME
   on_exit "ddb delete-table --table-name $1"
 }
 
-# Receives every message now on the queue (deleting them), prints one body per
-# line (JSON-escaped bodies, so one message is one line).
+# Receives every message now on the queue (deleting them) and prints one body
+# per line: a JSON body as compact JSON, any other body as a JSON string.
 drain_queue() { # QUEUE_URL
   local out n
   while :; do
     out=$(sqs ReceiveMessage "{\"QueueUrl\":\"$1\",\"MaxNumberOfMessages\":10,\"WaitTimeSeconds\":0}")
     n=$(jq '.Messages // [] | length' <<<"$out")
     [ "$n" -gt 0 ] || break
-    jq -c '.Messages[].Body | fromjson' <<<"$out"
+    jq -c '.Messages[].Body | (. as $body | try fromjson catch $body)' <<<"$out"
     jq -r '.Messages[].ReceiptHandle' <<<"$out" | while read -r handle; do
       sqs DeleteMessage "{\"QueueUrl\":\"$1\",\"ReceiptHandle\":\"$handle\"}" >/dev/null
     done
