@@ -1,0 +1,63 @@
+#pragma once
+// Duplicate detection within one object. Stores 128-bit digests, not text:
+// 16 bytes per record plus 16 bytes per written key, in open-addressing tables
+// kept at most half full: 64 bytes or less per record in all.
+//
+// Digests are SHA-256 truncated to 128 bits. Two different records collide
+// with probability about n^2 / 2^129 (n = 10^9 records: ~1.5e-21), and a
+// crafted collision costs ~2^64 SHA-256 evaluations, so a distinct record is
+// never, in practice, taken for a repeat (which would drop it). SHA-256 runs
+// at ~2 GB/s with the SHA extensions this fleet's CPUs have (bench/README.md).
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+namespace salesflow::core {
+
+struct Digest128 {
+  std::uint64_t low = 0;
+  std::uint64_t high = 0;
+  bool operator==(const Digest128&) const = default;
+};
+
+class DuplicateTracker {
+ public:
+  enum class Seen {
+    first,                      // a record not seen before in this object
+    same_record,                // a byte-identical repeat (after trimming whitespace)
+    same_key_different_record,  // its key was already written by a different record
+  };
+
+  DuplicateTracker();
+  ~DuplicateTracker();
+  DuplicateTracker(DuplicateTracker&&) noexcept;
+  DuplicateTracker& operator=(DuplicateTracker&&) noexcept;
+
+  // `trimmed_raw`: the record text without surrounding whitespace. `key`: the
+  // Verdict::key of a record that is to be written, or empty for a rejected
+  // record (only written records claim their key). A same_key_different_record
+  // answer does not claim the key; the record is remembered as seen.
+  // Cost: one SHA-256 of the text (and of the key), O(1) table operations.
+  Seen observe(std::string_view key, std::string_view trimmed_raw);
+
+  std::size_t records_seen() const { return record_count_; }
+  std::size_t keys_claimed() const { return key_count_; }
+  // Bytes the tables occupy.
+  std::size_t memory_bytes() const;
+
+ private:
+  struct Hasher;
+  Digest128 digest(std::string_view text);
+  bool insert_record(const Digest128& record);  // false when already present
+  bool insert_key(const Digest128& key);        // false when already present
+
+  std::unique_ptr<Hasher> hasher_;
+  std::vector<Digest128> records_;  // open addressing; all-zero = empty slot
+  std::vector<Digest128> keys_;
+  std::size_t record_count_ = 0;
+  std::size_t key_count_ = 0;
+};
+
+}  // namespace salesflow::core

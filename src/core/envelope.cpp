@@ -1,0 +1,224 @@
+#include "core/envelope.hpp"
+
+#include <openssl/evp.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "core/item_json.hpp"
+
+#ifndef SALESFLOW_VERSION
+#define SALESFLOW_VERSION "unknown"
+#endif
+
+namespace salesflow::core {
+namespace {
+
+// In the reduced (offloaded) envelope, reasons are cut to these bounds so it
+// always fits the smallest supported message size.
+constexpr std::size_t kReducedMaxReasons = 32;
+constexpr std::size_t kReducedMaxPathBytes = 256;
+constexpr std::size_t kReducedMaxMessageBytes = 512;
+
+// Length-prefixed fields, so that no two identities hash the same text.
+void append_field(std::string& out, std::string_view field) {
+  append_decimal(out, field.size());
+  out.push_back(':');
+  out.append(field);
+  out.push_back('\n');
+}
+
+std::string sha256_hex32(std::string_view text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
+    std::abort();  // no SHA-256 means no deterministic ids at all
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (std::size_t i = 0; i < 16; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
+
+std::string identity(const ObjectContext& context, std::string_view kind) {
+  std::string text;
+  append_field(text, kEnvelopeSchema);
+  append_field(text, context.bucket);
+  append_field(text, context.key);
+  append_field(text, context.version_id);
+  append_field(text, context.etag);
+  append_field(text, kind);
+  return text;
+}
+
+// Cuts `text` to at most `limit` bytes without splitting a UTF-8 sequence.
+std::string_view utf8_prefix(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return text;
+  std::size_t end = limit;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+void append_reasons(std::string& out, const std::vector<Reason>& reasons, bool reduced) {
+  out.append("\"reasons\":[");
+  const std::size_t count = reduced ? std::min(reasons.size(), kReducedMaxReasons) : reasons.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const Reason& reason = reasons[i];
+    if (i != 0) out.push_back(',');
+    out.append("{\"code\":");
+    append_json_string(out, to_string(reason.code));
+    out.append(",\"path\":");
+    append_json_string(out, reduced ? utf8_prefix(reason.path, kReducedMaxPathBytes) : reason.path,
+                       Escaping::sqs);
+    out.append(",\"message\":");
+    append_json_string(
+        out, reduced ? utf8_prefix(reason.message, kReducedMaxMessageBytes) : reason.message,
+        Escaping::sqs);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  if (reduced) {
+    bool cut = count < reasons.size();
+    for (std::size_t i = 0; i < count && !cut; ++i)
+      cut = reasons[i].path.size() > kReducedMaxPathBytes ||
+            reasons[i].message.size() > kReducedMaxMessageBytes;
+    if (cut) out.append(",\"reasons_truncated\":true");
+  }
+}
+
+}  // namespace
+
+// What an envelope is about: a record or a fault.
+struct EnvelopeBuilder::Subject {
+  std::string id;
+  bool fault = false;
+  std::uint64_t index = 0, offset = 0, line = 0;         // record
+  std::uint64_t begin = 0, end = 0, records_before = 0;  // fault
+  std::string_view raw;
+  const std::vector<Reason>* reasons = nullptr;
+};
+
+EnvelopeBuilder::EnvelopeBuilder(EnvelopeOptions options) : options_(std::move(options)) {
+  options_.max_message_bytes =
+      std::clamp(options_.max_message_bytes, kSqsMinSupportedMessageBytes, kSqsMaxMessageBytes);
+}
+
+std::string EnvelopeBuilder::record_id(const ObjectContext& context, std::uint64_t index) {
+  std::string text = identity(context, "record");
+  append_decimal(text, index);
+  return sha256_hex32(text);
+}
+
+std::string EnvelopeBuilder::fault_id(const ObjectContext& context, std::uint64_t begin,
+                                      std::uint64_t end) {
+  std::string text = identity(context, "fault");
+  append_decimal(text, begin);
+  text.push_back('-');
+  append_decimal(text, end);
+  return sha256_hex32(text);
+}
+
+Envelope EnvelopeBuilder::build(const RawRecord& record, const std::vector<Reason>& reasons,
+                                const ObjectContext& context) const {
+  Subject subject;
+  subject.id = record_id(context, record.index);
+  subject.index = record.index;
+  subject.offset = record.offset;
+  subject.line = record.line;
+  subject.raw = record.text;
+  subject.reasons = &reasons;
+  return finish(subject, context);
+}
+
+Envelope EnvelopeBuilder::build(const FileFault& fault, const ObjectContext& context) const {
+  const std::vector<Reason> reasons{fault.reason};
+  Subject subject;
+  subject.id = fault_id(context, fault.begin, fault.end);
+  subject.fault = true;
+  subject.begin = fault.begin;
+  subject.end = fault.end;
+  subject.records_before = fault.records_before;
+  subject.raw = fault.excerpt;
+  subject.reasons = &reasons;
+  return finish(subject, context);
+}
+
+Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& context) const {
+  const auto write = [&](std::string& out, bool reduced, const std::string& offload_key) {
+    out.reserve(subject.raw.size() + 1024);
+    out.append("{\"schema\":");
+    append_json_string(out, kEnvelopeSchema);
+    out.append(",\"id\":");
+    append_json_string(out, subject.id);
+    out.append(subject.fault ? ",\"kind\":\"file_fault\"," : ",\"kind\":\"record\",");
+    append_reasons(out, *subject.reasons, reduced);
+    out.append(",\"source\":{\"bucket\":");
+    append_json_string(out, context.bucket, Escaping::sqs);
+    out.append(",\"key\":");
+    append_json_string(out, context.key, Escaping::sqs);
+    out.append(",\"version_id\":");
+    if (context.version_id.empty())
+      out.append("null");
+    else
+      append_json_string(out, context.version_id, Escaping::sqs);
+    out.append(",\"etag\":");
+    append_json_string(out, context.etag, Escaping::sqs);
+    out.push_back('}');
+    if (subject.fault) {
+      out.append(",\"fault\":{\"begin\":");
+      append_decimal(out, subject.begin);
+      out.append(",\"end\":");
+      append_decimal(out, subject.end);
+      out.append(",\"records_before\":");
+      append_decimal(out, subject.records_before);
+      out.push_back('}');
+    } else {
+      out.append(",\"record\":{\"index\":");
+      append_decimal(out, subject.index);
+      out.append(",\"offset\":");
+      append_decimal(out, subject.offset);
+      out.append(",\"line\":");
+      append_decimal(out, subject.line);
+      out.push_back('}');
+    }
+    out.append(",\"raw_bytes\":");
+    append_decimal(out, subject.raw.size());
+    if (reduced) {
+      out.append(",\"raw_s3\":{\"bucket\":");
+      append_json_string(out, options_.offload_bucket, Escaping::sqs);
+      out.append(",\"key\":");
+      append_json_string(out, offload_key, Escaping::sqs);
+      out.push_back('}');
+    } else if (simdjson::validate_utf8(subject.raw.data(), subject.raw.size())) {
+      out.append(",\"raw\":");
+      append_json_string(out, subject.raw, Escaping::sqs);
+    } else {
+      out.append(",\"raw_base64\":\"");
+      append_base64(out, subject.raw);
+      out.push_back('"');
+    }
+    out.append(",\"processor\":{\"name\":\"salesflow\",\"version\":");
+    append_json_string(out, SALESFLOW_VERSION);
+    out.append("},\"timestamp\":");
+    append_json_string(out, context.ingested_at, Escaping::sqs);
+    out.push_back('}');
+  };
+
+  Envelope envelope;
+  envelope.id = subject.id;
+  write(envelope.json, false, {});
+  if (envelope.json.size() <= options_.max_message_bytes) return envelope;
+  envelope.needs_offload = true;
+  envelope.offload_body = std::move(envelope.json);
+  envelope.json.clear();
+  envelope.offload_key = options_.offload_prefix.empty()
+                             ? subject.id + ".json"
+                             : options_.offload_prefix + "/" + subject.id + ".json";
+  write(envelope.json, true, envelope.offload_key);
+  return envelope;
+}
+
+}  // namespace salesflow::core

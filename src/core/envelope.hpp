@@ -1,0 +1,60 @@
+#pragma once
+// DLQ envelopes: one JSON message per rejected record or FileFault, schema
+// "salesflow.dlq/1" (docs/dlq-envelope.md).
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/record.hpp"
+#include "core/validator.hpp"
+
+namespace salesflow::core {
+
+inline constexpr std::string_view kEnvelopeSchema = "salesflow.dlq/1";
+inline constexpr std::size_t kSqsDefaultMaxMessageBytes = 256 * 1024;
+inline constexpr std::size_t kSqsMinSupportedMessageBytes = 64 * 1024;
+inline constexpr std::size_t kSqsMaxMessageBytes = 1024 * 1024;
+
+struct EnvelopeOptions {
+  // The queue's message size limit; clamped to [64 KiB, 1 MiB].
+  std::size_t max_message_bytes = kSqsDefaultMaxMessageBytes;
+  // Where an oversize envelope's full text goes: s3://offload_bucket/<offload_prefix>/<id>.json
+  std::string offload_bucket;
+  std::string offload_prefix = "salesflow-dlq";
+};
+
+struct Envelope {
+  std::string id;    // 32 hex chars, deterministic for (object, record index / fault range)
+  std::string json;  // the SQS message body, always within max_message_bytes
+  // When true the full envelope did not fit: `json` is the reduced envelope
+  // with "raw_s3", and the caller must store `offload_body` at s3://
+  // offload_bucket/offload_key before sending `json`.
+  bool needs_offload = false;
+  std::string offload_key;
+  std::string offload_body;  // the full envelope (with the raw text)
+};
+
+// Cost per envelope: one SHA-256 over the identity fields, one JSON write of
+// the reasons and the raw text (escaped, or base64 when not UTF-8).
+class EnvelopeBuilder {
+ public:
+  explicit EnvelopeBuilder(EnvelopeOptions options);
+
+  Envelope build(const RawRecord& record, const std::vector<Reason>& reasons,
+                 const ObjectContext& context) const;
+  Envelope build(const FileFault& fault, const ObjectContext& context) const;
+
+  // The deterministic ids, exposed for consumers and tests.
+  static std::string record_id(const ObjectContext& context, std::uint64_t index);
+  static std::string fault_id(const ObjectContext& context, std::uint64_t begin, std::uint64_t end);
+
+  const EnvelopeOptions& options() const { return options_; }
+
+ private:
+  struct Subject;
+  Envelope finish(const Subject& subject, const ObjectContext& context) const;
+  EnvelopeOptions options_;
+};
+
+}  // namespace salesflow::core

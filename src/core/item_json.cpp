@@ -1,0 +1,107 @@
+#include "core/item_json.hpp"
+
+#include <array>
+#include <charconv>
+
+namespace salesflow::core {
+namespace {
+
+// 1 for bytes that cannot appear as-is inside a JSON string.
+constexpr std::array<bool, 256> make_escape_table() {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 0x20; ++c) table[static_cast<std::size_t>(c)] = true;
+  table['"'] = true;
+  table['\\'] = true;
+  return table;
+}
+constexpr std::array<bool, 256> kNeedsEscape = make_escape_table();
+
+void append_escape(std::string& out, unsigned char c) {
+  switch (c) {
+    case '"':
+      out += "\\\"";
+      return;
+    case '\\':
+      out += "\\\\";
+      return;
+    case '\n':
+      out += "\\n";
+      return;
+    case '\r':
+      out += "\\r";
+      return;
+    case '\t':
+      out += "\\t";
+      return;
+    case '\b':
+      out += "\\b";
+      return;
+    case '\f':
+      out += "\\f";
+      return;
+    default: {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
+      out.append(escaped, sizeof escaped);
+    }
+  }
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view value, Escaping escaping) {
+  out.push_back('"');
+  const char* const data = value.data();
+  const std::size_t size = value.size();
+  std::size_t run_start = 0;
+  for (std::size_t i = 0; i < size; ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (kNeedsEscape[c]) {
+      out.append(data + run_start, i - run_start);
+      append_escape(out, c);
+      run_start = i + 1;
+    } else if (escaping == Escaping::sqs && c == 0xEF && i + 2 < size &&
+               static_cast<unsigned char>(data[i + 1]) == 0xBF &&
+               (static_cast<unsigned char>(data[i + 2]) & 0xFE) == 0xBE) {
+      out.append(data + run_start, i - run_start);
+      out += (static_cast<unsigned char>(data[i + 2]) == 0xBE) ? "\\ufffe" : "\\uffff";
+      i += 2;
+      run_start = i + 1;
+    }
+  }
+  out.append(data + run_start, size - run_start);
+  out.push_back('"');
+}
+
+void append_decimal(std::string& out, unsigned long long value) {
+  char buffer[24];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  out.append(buffer, result.ptr);
+}
+
+void append_base64(std::string& out, std::string_view value) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(value[i]); };
+  std::size_t i = 0;
+  out.reserve(out.size() + (value.size() + 2) / 3 * 4);
+  for (; i + 3 <= value.size(); i += 3) {
+    const unsigned bits = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    const char quad[4] = {kAlphabet[(bits >> 18) & 63], kAlphabet[(bits >> 12) & 63],
+                          kAlphabet[(bits >> 6) & 63], kAlphabet[bits & 63]};
+    out.append(quad, 4);
+  }
+  const std::size_t rest = value.size() - i;
+  if (rest == 1) {
+    const unsigned bits = byte(i) << 16;
+    const char quad[4] = {kAlphabet[(bits >> 18) & 63], kAlphabet[(bits >> 12) & 63], '=', '='};
+    out.append(quad, 4);
+  } else if (rest == 2) {
+    const unsigned bits = (byte(i) << 16) | (byte(i + 1) << 8);
+    const char quad[4] = {kAlphabet[(bits >> 18) & 63], kAlphabet[(bits >> 12) & 63],
+                          kAlphabet[(bits >> 6) & 63], '='};
+    out.append(quad, 4);
+  }
+}
+
+}  // namespace salesflow::core

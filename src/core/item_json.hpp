@@ -1,0 +1,37 @@
+#pragma once
+// JSON text output shared by the DynamoDB item encoder and the DLQ envelope:
+// string escaping and DynamoDB's item size constants.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace salesflow::core {
+
+// DynamoDB's maximum item size (400 KB), in the bytes its size rules count.
+inline constexpr std::size_t kDynamoMaxItemBytes = 400 * 1024;
+// DynamoDB allows documents nested at most 32 levels deep.
+inline constexpr int kDynamoMaxNestingDepth = 32;
+// Key attribute value limits: partition key 2048 bytes, sort key 1024 bytes.
+inline constexpr std::size_t kDynamoMaxPartitionKeyBytes = 2048;
+inline constexpr std::size_t kDynamoMaxSortKeyBytes = 1024;
+
+enum class Escaping {
+  json,  // RFC 8259 minimum: quote, backslash and control characters
+  // Also escapes U+FFFE and U+FFFF: valid UTF-8 and valid JSON, but outside the
+  // character set an SQS message body may contain.
+  sqs,
+};
+
+// Appends `value` (valid UTF-8) as a quoted JSON string. Copies runs of plain
+// bytes with one append each; O(value.size()).
+void append_json_string(std::string& out, std::string_view value,
+                        Escaping escaping = Escaping::json);
+
+// Appends the decimal text of `value`.
+void append_decimal(std::string& out, unsigned long long value);
+
+// Appends `value` as standard base64 (RFC 4648, with padding).
+void append_base64(std::string& out, std::string_view value);
+
+}  // namespace salesflow::core

@@ -1,0 +1,52 @@
+#include "core/validation.hpp"
+
+#include <fmt/format.h>
+
+namespace salesflow::core {
+
+ObjectValidator::ObjectValidator(RecordValidator& validator, ObjectContext context)
+    : validator_(&validator), context_(std::move(context)) {}
+
+Disposition ObjectValidator::check(const RawRecord& record) {
+  ++tally_.records;
+  const Verdict& verdict = validator_->check(record, context_);
+  verdict_ = &verdict;
+  const auto seen =
+      tracker_.observe(verdict.valid ? std::string_view(verdict.key) : std::string_view(),
+                       trim_json_whitespace(record.text));
+  if (seen == DuplicateTracker::Seen::same_record) {
+    ++tally_.duplicates;
+    return Disposition::duplicate;
+  }
+  if (seen == DuplicateTracker::Seen::same_key_different_record) {
+    rejected_ = verdict;
+    rejected_.valid = false;
+    rejected_.item_json.clear();
+    const Rules& rules = validator_->rules();
+    rejected_.reasons.push_back(Reason{
+        ReasonCode::duplicate_key, rules.partition_key.path,
+        rules.sort_key
+            ? fmt::format("an earlier record in this object has the same key ({} {:?}, {} {:?}) "
+                          "with different content",
+                          rules.partition_key.attribute, verdict.partition_key,
+                          rules.sort_key->attribute, verdict.sort_key)
+            : fmt::format("an earlier record in this object has the same key ({} {:?}) with "
+                          "different content",
+                          rules.partition_key.attribute, verdict.partition_key)});
+    verdict_ = &rejected_;
+  }
+  if (verdict_->valid) {
+    ++tally_.valid;
+    return Disposition::write;
+  }
+  ++tally_.rejected;
+  std::array<bool, kReasonCodeCount> counted{};
+  for (const Reason& reason : verdict_->reasons) {
+    const auto index = static_cast<std::size_t>(reason.code);
+    if (!counted[index]) ++tally_.by_reason[index];
+    counted[index] = true;
+  }
+  return Disposition::reject;
+}
+
+}  // namespace salesflow::core

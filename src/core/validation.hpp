@@ -1,0 +1,61 @@
+#pragma once
+// Per-object decision for each record: write it, reject it, or skip it as a
+// repeat; with the object's accounting. Combines RecordValidator (rules and
+// item encoding) with DuplicateTracker (repeats and key clashes).
+
+#include <array>
+#include <cstdint>
+
+#include "core/dedup.hpp"
+#include "core/validator.hpp"
+
+namespace salesflow::core {
+
+inline constexpr std::size_t kReasonCodeCount = 9;
+
+// Invariant: records == valid + rejected + duplicates.
+struct Tally {
+  std::uint64_t records = 0;
+  std::uint64_t valid = 0;       // items handed over to be written
+  std::uint64_t rejected = 0;    // records handed over to the DLQ
+  std::uint64_t duplicates = 0;  // byte-identical repeats, neither written nor rejected
+  // Rejected records having at least one reason of each code (a record with
+  // two codes counts under both), indexed by ReasonCode.
+  std::array<std::uint64_t, kReasonCodeCount> by_reason{};
+
+  std::uint64_t count(ReasonCode code) const { return by_reason[static_cast<std::size_t>(code)]; }
+  bool balanced() const { return records == valid + rejected + duplicates; }
+  bool operator==(const Tally&) const = default;
+};
+
+enum class Disposition { write, reject, duplicate };
+
+// One per object being processed (holds the object's duplicate tables).
+class ObjectValidator {
+ public:
+  // `validator` is borrowed and must outlive this object.
+  ObjectValidator(RecordValidator& validator, ObjectContext context);
+
+  // Cost: RecordValidator::check plus DuplicateTracker::observe. After a
+  // `reject`, verdict().reasons holds every reason (duplicate_key included);
+  // after a `write`, verdict().item_json is the item.
+  Disposition check(const RawRecord& record);
+
+  const Verdict& verdict() const { return *verdict_; }
+  const Tally& tally() const { return tally_; }
+  const ObjectContext& context() const { return context_; }
+  // Counts a FileFault's rejection; a fault is one DLQ message, not a record.
+  std::uint64_t faults() const { return faults_; }
+  void count_fault() { ++faults_; }
+
+ private:
+  RecordValidator* validator_;
+  ObjectContext context_;
+  DuplicateTracker tracker_;
+  Tally tally_;
+  Verdict rejected_;  // a copy of the verdict when duplicate_key is added to it
+  const Verdict* verdict_ = &rejected_;
+  std::uint64_t faults_ = 0;
+};
+
+}  // namespace salesflow::core

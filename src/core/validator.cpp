@@ -1,0 +1,772 @@
+#include "core/validator.hpp"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <optional>
+
+#include "core/item_json.hpp"
+#include "core/number.hpp"
+
+namespace salesflow::core {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+constexpr std::uint32_t kNoNode = 0xFFFFFFFF;
+constexpr std::uint8_t bit(JsonType type) {
+  return static_cast<std::uint8_t>(type);
+}
+
+// What the pass saw at a rule path.
+struct Observation {
+  bool present = false;
+  JsonType type = JsonType::null;
+  bool integer = false;
+  std::string_view text;  // strings: unescaped value; numbers: the exact token
+};
+
+// The rule paths as a tree of member names, so the pass follows it while it
+// walks the record and records what it finds at each rule path.
+struct PathNode {
+  std::vector<std::pair<std::string, std::uint32_t>> children;
+  std::string path;
+  std::uint32_t parent = kNoNode;
+};
+
+struct PathSegment {
+  std::string_view name;
+  std::int64_t index = -1;  // array element index, or -1 for a member name
+};
+
+bool is_json_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+std::string_view trim_ascii_space(std::string_view text) {
+  const auto is_space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+std::string_view describe(JsonType type, bool integer) {
+  if (type == JsonType::number) return integer ? "an integer" : "a number";
+  switch (type) {
+    case JsonType::string:
+      return "a string";
+    case JsonType::boolean:
+      return "a boolean";
+    case JsonType::null:
+      return "null";
+    case JsonType::object:
+      return "an object";
+    case JsonType::array:
+      return "an array";
+    default:
+      return "a value";
+  }
+}
+
+std::string describe_types(std::uint8_t types) {
+  std::string text;
+  for (const JsonType type :
+       {JsonType::string, JsonType::integer, JsonType::number, JsonType::boolean, JsonType::null,
+        JsonType::object, JsonType::array}) {
+    if ((types & bit(type)) == 0) continue;
+    if (!text.empty()) text += " or ";
+    text += to_string(type);
+  }
+  return text;
+}
+
+bool type_matches(std::uint8_t types, const Observation& seen) {
+  if (types == 0) return true;
+  if ((types & bit(seen.type)) != 0) return true;
+  return seen.type == JsonType::number && seen.integer && (types & bit(JsonType::integer)) != 0;
+}
+
+void append_key_encoding(std::string& out, std::string_view text) {
+  append_decimal(out, text.size());
+  out.push_back(':');
+  out.append(text);
+}
+
+}  // namespace
+
+std::string_view trim_json_whitespace(std::string_view text) {
+  while (!text.empty() && is_json_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_json_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+struct RecordValidator::Impl {
+  explicit Impl(Rules given) : rules(std::move(given)) {
+    nodes.push_back(PathNode{});
+    enforce_key_rule(rules.partition_key);
+    if (rules.sort_key) enforce_key_rule(*rules.sort_key);
+    for (const FieldRule& field : rules.fields) field_nodes.push_back(node_for(field.segments));
+    for (const AtLeastOneRule& group : rules.at_least_one) {
+      std::vector<std::uint32_t> members;
+      for (const std::string& path : group.paths)
+        members.push_back(node_for(*split_json_pointer(path)));
+      group_nodes.push_back(std::move(members));
+    }
+    partition_node = node_for(*split_json_pointer(rules.partition_key.path));
+    if (rules.sort_key) sort_node = node_for(*split_json_pointer(rules.sort_key->path));
+    reserved_names = {rules.partition_key.attribute, rules.metadata.source,
+                      rules.metadata.etag,           rules.metadata.version_id,
+                      rules.metadata.record_index,   rules.metadata.ingested_at};
+    if (rules.sort_key) reserved_names.push_back(rules.sort_key->attribute);
+    observations.resize(nodes.size());
+  }
+
+  // A key attribute's source must be present, non-empty and of a type the key
+  // attribute can hold; the rule for its path is tightened (or added) so.
+  void enforce_key_rule(const KeyAttribute& key) {
+    const std::uint8_t allowed = key.type == 'N' ? bit(JsonType::number) | bit(JsonType::integer)
+                                                 : bit(JsonType::string) | bit(JsonType::integer);
+    auto it = std::find_if(rules.fields.begin(), rules.fields.end(),
+                           [&](const FieldRule& f) { return f.path == key.path; });
+    if (it == rules.fields.end()) {
+      FieldRule rule;
+      rule.path = key.path;
+      rule.segments = *split_json_pointer(key.path);
+      rules.fields.push_back(std::move(rule));
+      it = std::prev(rules.fields.end());
+    }
+    it->required = true;
+    it->non_empty = true;
+    it->types = it->types == 0 ? allowed : static_cast<std::uint8_t>(it->types & allowed);
+    if (it->types == 0) it->types = allowed;
+  }
+
+  std::uint32_t node_for(const std::vector<std::string>& segments) {
+    std::uint32_t node = 0;
+    for (const std::string& name : segments) {
+      std::uint32_t next = kNoNode;
+      for (const auto& [child_name, child] : nodes[node].children)
+        if (child_name == name) next = child;
+      if (next == kNoNode) {
+        next = static_cast<std::uint32_t>(nodes.size());
+        PathNode child;
+        child.path = nodes[node].path;
+        append_pointer_segment(child.path, name);
+        child.parent = node;
+        nodes.push_back(std::move(child));
+        nodes[node].children.emplace_back(name, next);
+      }
+      node = next;
+    }
+    return node;
+  }
+
+  std::uint32_t child_of(std::uint32_t node, std::string_view name) const {
+    if (node == kNoNode) return kNoNode;
+    for (const auto& [child_name, child] : nodes[node].children)
+      if (child_name == name) return child;
+    return kNoNode;
+  }
+
+  // ---- reasons ----
+
+  std::string current_path() const {
+    std::string path;
+    for (const PathSegment& segment : path_stack) {
+      if (segment.index >= 0) {
+        path.push_back('/');
+        append_decimal(path, static_cast<unsigned long long>(segment.index));
+      } else {
+        append_pointer_segment(path, segment.name);
+      }
+    }
+    return path;
+  }
+
+  void add_reason(ReasonCode code, std::string path, std::string message) {
+    if (verdict.reasons.size() >= rules.max_reasons) {
+      ++dropped_reasons;
+      last_dropped = code;
+      return;
+    }
+    verdict.reasons.push_back(Reason{code, std::move(path), std::move(message)});
+  }
+
+  bool parse_error(simdjson::error_code error) {
+    add_reason(ReasonCode::malformed_json, current_path(),
+               fmt::format("not valid JSON: {}", simdjson::error_message(error)));
+    malformed = true;
+    return false;
+  }
+
+  // ---- the pass ----
+
+  // Appends `value` as a DynamoDB AttributeValue and sets `size` to its
+  // DynamoDB size (without a name). Returns false at the first parse error:
+  // simdjson must not be touched after it.
+  bool walk_value(od::value value, std::uint32_t node, int depth, std::size_t& size) {
+    od::json_type type;
+    if (auto error = value.type().get(type)) return parse_error(error);
+    switch (type) {
+      case od::json_type::object: {
+        od::object object;
+        if (auto error = value.get_object().get(object)) return parse_error(error);
+        note_depth(depth);
+        observe(node, JsonType::object, false, {});
+        out.append("{\"M\":{");
+        size = 3;
+        if (!walk_members(object, node, depth, size, false)) return false;
+        out.append("}}");
+        return true;
+      }
+      case od::json_type::array: {
+        od::array array;
+        if (auto error = value.get_array().get(array)) return parse_error(error);
+        note_depth(depth);
+        observe(node, JsonType::array, false, {});
+        out.append("{\"L\":[");
+        size = 3;
+        std::int64_t index = 0;
+        for (auto element_result : array) {
+          od::value element;
+          if (auto error = std::move(element_result).get(element)) return parse_error(error);
+          if (index != 0) out.push_back(',');
+          path_stack.push_back(PathSegment{{}, index});
+          std::size_t element_size = 0;
+          if (!walk_value(element, kNoNode, depth + 1, element_size)) return false;
+          path_stack.pop_back();
+          size += element_size + 1;
+          ++index;
+        }
+        out.append("]}");
+        return true;
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        if (auto error = value.get_string().get(text)) return parse_error(error);
+        return encode_string(text, node, size);
+      }
+      case od::json_type::number: {
+        return encode_number(value.raw_json_token(), node, size);
+      }
+      case od::json_type::boolean: {
+        bool flag = false;
+        if (auto error = value.get_bool().get(flag)) return parse_error(error);
+        observe(node, JsonType::boolean, false, {});
+        out.append(flag ? "{\"BOOL\":true}" : "{\"BOOL\":false}");
+        size = 1;
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (auto error = value.is_null().get(is_null)) return parse_error(error);
+        if (!is_null) return parse_error(simdjson::N_ATOM_ERROR);
+        observe(node, JsonType::null, false, {});
+        out.append("{\"NULL\":true}");
+        size = 1;
+        return true;
+      }
+    }
+    return parse_error(simdjson::INCORRECT_TYPE);
+  }
+
+  bool encode_string(std::string_view text, std::uint32_t node, std::size_t& size) {
+    observe(node, JsonType::string, false, text);
+    out.append("{\"S\":");
+    append_json_string(out, text);
+    out.push_back('}');
+    size = text.size();
+    return true;
+  }
+
+  bool encode_number(std::string_view token, std::uint32_t node, std::size_t& size) {
+    token = trim_json_whitespace(token);
+    const NumberInfo info = analyze_number(token);
+    if (!info.well_formed) {
+      add_reason(ReasonCode::malformed_json, current_path(),
+                 fmt::format("not valid JSON: `{}` is not a number",
+                             token.substr(0, std::min<std::size_t>(token.size(), 40))));
+      malformed = true;
+      return false;
+    }
+    if (!info.dynamodb_storable) {
+      add_reason(ReasonCode::invalid_number, current_path(),
+                 info.significant_digits > kDynamoMaxSignificantDigits
+                     ? fmt::format("number has {} significant digits; DynamoDB stores at most 38",
+                                   info.significant_digits)
+                     : std::string("number magnitude is outside DynamoDB's range 1E-130 .. "
+                                   "9.9999999999999999999999999999999999999E+125"));
+    }
+    observe(node, JsonType::number, info.integer, token);
+    out.append("{\"N\":\"");
+    out.append(token);
+    out.append("\"}");
+    size = info.dynamodb_size;
+    return true;
+  }
+
+  bool walk_members(od::object object, std::uint32_t node, int depth, std::size_t& size,
+                    bool top_level) {
+    const std::size_t names_begin = member_names.size();
+    bool first = true;
+    for (auto field_result : object) {
+      od::field field;
+      if (auto error = std::move(field_result).get(field)) return parse_error(error);
+      std::string_view name;
+      if (auto error = field.unescaped_key().get(name)) return parse_error(error);
+      member_names.push_back(name);
+      path_stack.push_back(PathSegment{name, -1});
+      if (top_level) check_top_level_name(name);
+      if (!first) out.push_back(',');
+      first = false;
+      append_json_string(out, name);
+      out.push_back(':');
+      std::size_t value_size = 0;
+      if (!walk_value(field.value(), child_of(node, name), depth + 1, value_size)) return false;
+      path_stack.pop_back();
+      size += name.size() + value_size + (top_level ? 0 : 1);
+    }
+    check_duplicate_names(names_begin);
+    member_names.resize(names_begin);
+    return true;
+  }
+
+  void check_top_level_name(std::string_view name) {
+    if (name.empty()) {
+      add_reason(ReasonCode::invalid_format, "/",
+                 "member name is empty; DynamoDB attribute names must not be empty");
+      return;
+    }
+    for (const std::string& reserved : reserved_names) {
+      if (name == reserved) {
+        add_reason(ReasonCode::invalid_format, current_path(),
+                   fmt::format("top-level member `{}` collides with the item's key or metadata "
+                               "attribute of that name",
+                               name));
+        return;
+      }
+    }
+  }
+
+  // Members of the object being closed are member_names[begin..]. Small
+  // objects compare pairwise; large ones sort a copy (O(n log n)).
+  void check_duplicate_names(std::size_t begin) {
+    const std::size_t count = member_names.size() - begin;
+    if (count < 2) return;
+    const auto report = [&](std::string_view name) {
+      std::string path = current_path();
+      append_pointer_segment(path, name);
+      add_reason(ReasonCode::duplicate_member, std::move(path),
+                 "member appears more than once in its object");
+    };
+    if (count <= 16) {
+      for (std::size_t i = begin + 1; i < member_names.size(); ++i) {
+        for (std::size_t j = begin; j < i; ++j) {
+          if (member_names[i] == member_names[j]) {
+            // Report a name once, at its second appearance.
+            bool earlier = false;
+            for (std::size_t k = j + 1; k < i && !earlier; ++k)
+              earlier = member_names[k] == member_names[i];
+            if (!earlier) report(member_names[i]);
+            break;
+          }
+        }
+      }
+      return;
+    }
+    sort_scratch.assign(member_names.begin() + static_cast<std::ptrdiff_t>(begin),
+                        member_names.end());
+    std::sort(sort_scratch.begin(), sort_scratch.end());
+    for (std::size_t i = 1; i < sort_scratch.size(); ++i) {
+      if (sort_scratch[i] == sort_scratch[i - 1] &&
+          (i < 2 || sort_scratch[i - 2] != sort_scratch[i]))
+        report(sort_scratch[i]);
+    }
+  }
+
+  void note_depth(int depth) {
+    if (depth > kDynamoMaxNestingDepth && !depth_reported) {
+      depth_reported = true;
+      add_reason(ReasonCode::too_large, current_path(),
+                 fmt::format("value is nested {} levels deep; DynamoDB allows {}", depth,
+                             kDynamoMaxNestingDepth));
+    }
+  }
+
+  void observe(std::uint32_t node, JsonType type, bool integer, std::string_view text) {
+    if (node == kNoNode) return;
+    observations[node] = Observation{true, type, integer, text};
+  }
+
+  // A non-object document: still checked to be valid JSON, then rejected.
+  bool walk_root_scalar_or_array(od::document& doc, od::json_type type, std::size_t& size) {
+    switch (type) {
+      case od::json_type::array: {
+        od::value value;
+        if (auto error = doc.get_value().get(value)) return parse_error(error);
+        return walk_value(value, kNoNode, 0, size);
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        if (auto error = doc.get_string().get(text)) return parse_error(error);
+        return true;
+      }
+      case od::json_type::number: {
+        std::string_view token;
+        if (auto error = doc.raw_json_token().get(token)) return parse_error(error);
+        if (trim_json_whitespace(token) != trim_json_whitespace(record_text)) {
+          add_reason(ReasonCode::malformed_json, "", "not valid JSON: content after the number");
+          malformed = true;
+          return false;
+        }
+        return encode_number(token, kNoNode, size);
+      }
+      case od::json_type::boolean: {
+        bool flag = false;
+        if (auto error = doc.get_bool().get(flag)) return parse_error(error);
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (auto error = doc.is_null().get(is_null)) return parse_error(error);
+        return is_null || parse_error(simdjson::N_ATOM_ERROR);
+      }
+      default:
+        return parse_error(simdjson::INCORRECT_TYPE);
+    }
+  }
+
+  // ---- rules ----
+
+  std::optional<std::string> ancestor_problem(std::uint32_t node, ReasonCode& code) const {
+    // The outermost ancestor that is absent or not an object explains the problem.
+    std::vector<std::uint32_t> chain;
+    for (std::uint32_t n = nodes[node].parent; n != kNoNode && n != 0; n = nodes[n].parent)
+      chain.push_back(n);
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const Observation& seen = observations[*it];
+      if (!seen.present) {
+        code = ReasonCode::missing;
+        return nodes[*it].path;
+      }
+      if (seen.type != JsonType::object) {
+        code = ReasonCode::wrong_type;
+        return nodes[*it].path;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Problems of one field rule; empty when it is satisfied.
+  void evaluate_field(const FieldRule& rule, std::uint32_t node, std::vector<Reason>& found) {
+    ReasonCode code = ReasonCode::missing;
+    if (auto ancestor = ancestor_problem(node, code)) {
+      if (rule.required) {
+        const Observation& seen = observations[node];
+        (void)seen;
+        found.push_back(Reason{code, *ancestor,
+                               code == ReasonCode::missing
+                                   ? std::string("required member is missing")
+                                   : fmt::format("is {}, expected an object",
+                                                 describe(observed_type(*ancestor), false))});
+      } else {
+        found.push_back(Reason{code, *ancestor, "absent"});  // only counts for groups
+      }
+      return;
+    }
+    const Observation& seen = observations[node];
+    if (!seen.present) {
+      found.push_back(Reason{ReasonCode::missing, rule.path, "required member is missing"});
+      if (!rule.required) found.back().message = "absent";
+      return;
+    }
+    if (!type_matches(rule.types, seen)) {
+      found.push_back(Reason{ReasonCode::wrong_type, rule.path,
+                             fmt::format("is {}, expected {}", describe(seen.type, seen.integer),
+                                         describe_types(rule.types))});
+      return;
+    }
+    if (seen.type == JsonType::string) {
+      if (rule.non_empty && trim_ascii_space(seen.text).empty()) {
+        found.push_back(
+            Reason{ReasonCode::empty, rule.path,
+                   seen.text.empty() ? "is an empty string" : "contains only whitespace"});
+        return;
+      }
+      if (rule.regex && !std::regex_match(seen.text.begin(), seen.text.end(), *rule.regex))
+        found.push_back(Reason{ReasonCode::invalid_format, rule.path,
+                               fmt::format("does not match the pattern {}", rule.pattern)});
+      if (!rule.allowed.empty() &&
+          std::find(rule.allowed.begin(), rule.allowed.end(), seen.text) == rule.allowed.end())
+        found.push_back(Reason{
+            ReasonCode::invalid_format, rule.path,
+            fmt::format("is not one of the allowed values ({})", fmt::join(rule.allowed, ", "))});
+    } else if (seen.type == JsonType::number && (rule.min || rule.max)) {
+      double number = 0;
+      std::from_chars(seen.text.data(), seen.text.data() + seen.text.size(), number);
+      if (rule.min && number < *rule.min)
+        found.push_back(Reason{ReasonCode::invalid_format, rule.path,
+                               fmt::format("{} is below the minimum {}", seen.text, *rule.min)});
+      if (rule.max && number > *rule.max)
+        found.push_back(Reason{ReasonCode::invalid_format, rule.path,
+                               fmt::format("{} is above the maximum {}", seen.text, *rule.max)});
+    }
+  }
+
+  JsonType observed_type(const std::string& path) const {
+    for (std::size_t i = 0; i < nodes.size(); ++i)
+      if (nodes[i].path == path) return observations[i].type;
+    return JsonType::null;
+  }
+
+  void evaluate_rules() {
+    const std::size_t field_count = rules.fields.size();
+    field_reasons.resize(field_count);
+    for (std::size_t i = 0; i < field_count; ++i) {
+      field_reasons[i].clear();
+      evaluate_field(rules.fields[i], field_nodes[i], field_reasons[i]);
+    }
+    // A member of a satisfied group is not held to its own rule.
+    std::vector<bool> excused(field_count, false);
+    for (std::size_t g = 0; g < rules.at_least_one.size(); ++g) {
+      bool satisfied = false;
+      for (const std::uint32_t member : group_nodes[g]) satisfied |= member_ok(member);
+      if (satisfied) {
+        for (std::size_t i = 0; i < field_count; ++i)
+          if (std::find(group_nodes[g].begin(), group_nodes[g].end(), field_nodes[i]) !=
+              group_nodes[g].end())
+            excused[i] = true;
+        continue;
+      }
+      const std::uint32_t parent = nodes[group_nodes[g].front()].parent;
+      ReasonCode code = ReasonCode::missing;
+      if (ancestor_problem(group_nodes[g].front(), code))
+        continue;  // reported by the parent's rule
+      (void)parent;
+      add_reason(ReasonCode::missing, nodes[parent].path.empty() ? "/" : nodes[parent].path,
+                 fmt::format("needs at least one of {} present and valid",
+                             fmt::join(rules.at_least_one[g].paths, ", ")));
+    }
+    std::vector<std::string> reported;
+    for (std::size_t i = 0; i < field_count; ++i) {
+      if (excused[i]) continue;
+      for (Reason& reason : field_reasons[i]) {
+        if (reason.message == "absent") continue;  // optional and absent: fine
+        const std::string key = fmt::format("{}|{}", static_cast<int>(reason.code), reason.path);
+        if (std::find(reported.begin(), reported.end(), key) != reported.end()) continue;
+        reported.push_back(key);
+        add_reason(reason.code, std::move(reason.path), std::move(reason.message));
+      }
+    }
+  }
+
+  bool member_ok(std::uint32_t node) {
+    if (!observations[node].present) return false;
+    for (std::size_t i = 0; i < rules.fields.size(); ++i) {
+      if (field_nodes[i] != node) continue;
+      std::vector<Reason> found;
+      evaluate_field(rules.fields[i], node, found);
+      if (!found.empty()) return false;
+    }
+    return true;
+  }
+
+  // ---- item completion ----
+
+  void append_attribute(std::string_view name, char type, std::string_view value,
+                        std::size_t value_size, bool& first) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, name);
+    out.append(type == 'N' ? ":{\"N\":" : ":{\"S\":");
+    append_json_string(out, value);
+    out.push_back('}');
+    verdict.item_size += name.size() + value_size;
+  }
+
+  std::size_t key_value_size(const KeyAttribute& key, std::string_view value) const {
+    return key.type == 'N' ? analyze_number(value).dynamodb_size : value.size();
+  }
+
+  void finish_item(const RawRecord& record, const ObjectContext& context, bool empty_record) {
+    bool first = empty_record;
+    const auto& key_text = [&](std::uint32_t node) { return observations[node].text; };
+    const std::string_view partition = key_text(partition_node);
+    verdict.partition_key.assign(partition);
+    append_key_encoding(verdict.key, partition);
+    if (partition.size() > kDynamoMaxPartitionKeyBytes)
+      add_reason(ReasonCode::too_large, rules.partition_key.path,
+                 fmt::format("partition key is {} bytes; DynamoDB allows {}", partition.size(),
+                             kDynamoMaxPartitionKeyBytes));
+    append_attribute(rules.partition_key.attribute, rules.partition_key.type, partition,
+                     key_value_size(rules.partition_key, partition), first);
+    if (rules.sort_key) {
+      const std::string_view sort = key_text(sort_node);
+      verdict.sort_key.assign(sort);
+      append_key_encoding(verdict.key, sort);
+      if (sort.size() > kDynamoMaxSortKeyBytes)
+        add_reason(ReasonCode::too_large, rules.sort_key->path,
+                   fmt::format("sort key is {} bytes; DynamoDB allows {}", sort.size(),
+                               kDynamoMaxSortKeyBytes));
+      append_attribute(rules.sort_key->attribute, rules.sort_key->type, sort,
+                       key_value_size(*rules.sort_key, sort), first);
+    }
+    const MetadataNames& names = rules.metadata;
+    scratch.assign("s3://");
+    scratch.append(context.bucket);
+    scratch.push_back('/');
+    scratch.append(context.key);
+    append_attribute(names.source, 'S', scratch, scratch.size(), first);
+    if (!context.etag.empty())
+      append_attribute(names.etag, 'S', context.etag, context.etag.size(), first);
+    if (!context.version_id.empty())
+      append_attribute(names.version_id, 'S', context.version_id, context.version_id.size(), first);
+    scratch.clear();
+    append_decimal(scratch, record.index);
+    append_attribute(names.record_index, 'N', scratch, analyze_number(scratch).dynamodb_size,
+                     first);
+    if (!context.ingested_at.empty())
+      append_attribute(names.ingested_at, 'S', context.ingested_at, context.ingested_at.size(),
+                       first);
+    out.push_back('}');
+    if (verdict.item_size > kDynamoMaxItemBytes)
+      add_reason(ReasonCode::too_large, "",
+                 fmt::format("item would be {} bytes by DynamoDB's size rules; the limit is {}",
+                             verdict.item_size, kDynamoMaxItemBytes));
+  }
+
+  // ---- entry point ----
+
+  const Verdict& check(const RawRecord& record, const ObjectContext& context) {
+    verdict.valid = false;
+    verdict.reasons.clear();
+    verdict.key.clear();
+    verdict.partition_key.clear();
+    verdict.sort_key.clear();
+    verdict.item_json.clear();
+    verdict.item_size = 0;
+    dropped_reasons = 0;
+    malformed = false;
+    depth_reported = false;
+    path_stack.clear();
+    member_names.clear();
+    std::fill(observations.begin(), observations.end(), Observation{});
+    run(record, context);
+    if (dropped_reasons > 0)
+      verdict.reasons.push_back(
+          Reason{last_dropped, "", fmt::format("{} more reasons not listed", dropped_reasons)});
+    verdict.valid = verdict.reasons.empty();
+    if (!verdict.valid) verdict.item_json.clear();
+    return verdict;
+  }
+
+  void run(const RawRecord& record, const ObjectContext& context) {
+    const std::string_view text = record.text;
+    record_text = text;
+    if (!simdjson::validate_utf8(text.data(), text.size())) {
+      add_reason(ReasonCode::malformed_json, "", "record is not valid UTF-8");
+      return;
+    }
+    const std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
+    if (padded_capacity < needed) {
+      padded_capacity = std::max(needed, padded_capacity * 2);
+      padded = std::make_unique<char[]>(padded_capacity);
+    }
+    std::memcpy(padded.get(), text.data(), text.size());
+    std::memset(padded.get() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
+    od::document doc;
+    if (auto error = parser.iterate(padded.get(), text.size(), padded_capacity).get(doc)) {
+      parse_error(error);
+      return;
+    }
+    od::json_type type;
+    if (auto error = doc.type().get(type)) {
+      parse_error(error);
+      return;
+    }
+    std::size_t size = 0;
+    if (type != od::json_type::object) {
+      if (!walk_root_scalar_or_array(doc, type, size)) return;
+      // Only an array root is consumed by the walk; a scalar root is one token.
+      if (type == od::json_type::array && !at_document_end(doc)) return;
+      add_reason(ReasonCode::wrong_type, "",
+                 fmt::format("record is {}, expected an object",
+                             describe(type == od::json_type::array     ? JsonType::array
+                                      : type == od::json_type::string  ? JsonType::string
+                                      : type == od::json_type::number  ? JsonType::number
+                                      : type == od::json_type::boolean ? JsonType::boolean
+                                                                       : JsonType::null,
+                                      false)));
+      return;
+    }
+    od::object object;
+    if (auto error = doc.get_object().get(object)) {
+      parse_error(error);
+      return;
+    }
+    observations[0] = Observation{true, JsonType::object, false, {}};
+    out.push_back('{');
+    const std::size_t members_begin = out.size();
+    if (!walk_members(object, 0, 0, size, true)) return;
+    if (!at_document_end(doc)) return;
+    verdict.item_size = size;
+    evaluate_rules();
+    if (!verdict.reasons.empty()) return;
+    finish_item(record, context, out.size() == members_begin);
+  }
+
+  bool at_document_end(od::document& doc) {
+    const char* location = nullptr;
+    if (doc.current_location().get(location) == simdjson::SUCCESS) {
+      add_reason(ReasonCode::malformed_json, "", "not valid JSON: content after the record's end");
+      malformed = true;
+      return false;
+    }
+    return true;
+  }
+
+  Rules rules;
+  std::vector<PathNode> nodes;
+  std::vector<std::uint32_t> field_nodes;
+  std::vector<std::vector<std::uint32_t>> group_nodes;
+  std::uint32_t partition_node = kNoNode;
+  std::uint32_t sort_node = kNoNode;
+  std::vector<std::string> reserved_names;
+
+  od::parser parser;
+  std::unique_ptr<char[]> padded;
+  std::size_t padded_capacity = 0;
+  Verdict verdict;
+  std::string& out = verdict.item_json;
+  std::string scratch;
+  std::vector<Observation> observations;
+  std::vector<std::vector<Reason>> field_reasons;
+  std::vector<std::string_view> member_names;
+  std::vector<std::string_view> sort_scratch;
+  std::vector<PathSegment> path_stack;
+  std::size_t dropped_reasons = 0;
+  ReasonCode last_dropped = ReasonCode::malformed_json;
+  std::string_view record_text;
+  bool malformed = false;
+  bool depth_reported = false;
+};
+
+RecordValidator::RecordValidator(Rules rules) : impl_(std::make_unique<Impl>(std::move(rules))) {}
+RecordValidator::~RecordValidator() = default;
+RecordValidator::RecordValidator(RecordValidator&&) noexcept = default;
+RecordValidator& RecordValidator::operator=(RecordValidator&&) noexcept = default;
+
+const Verdict& RecordValidator::check(const RawRecord& record, const ObjectContext& context) {
+  return impl_->check(record, context);
+}
+
+const Rules& RecordValidator::rules() const {
+  return impl_->rules;
+}
+
+}  // namespace salesflow::core

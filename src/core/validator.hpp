@@ -1,0 +1,69 @@
+#pragma once
+// Checks one record against the completeness rules and, in the same single
+// simdjson pass, encodes it as a DynamoDB item (DynamoDB JSON text).
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/record.hpp"
+#include "core/rules.hpp"
+
+namespace salesflow::core {
+
+// Where the records come from; feeds the item's metadata attributes and the
+// DLQ envelope. `ingested_at` is ISO-8601 UTC, chosen by the caller (core has no clock).
+struct ObjectContext {
+  std::string bucket;
+  std::string key;
+  std::string etag;
+  std::string version_id;  // empty when the bucket is not versioned
+  std::string ingested_at;
+};
+
+struct Verdict {
+  bool valid = false;
+  // Every problem found (up to Rules::max_reasons, then one summarising reason).
+  std::vector<Reason> reasons;
+  // Identity of the item's primary key for duplicate detection: the partition
+  // key text, and the sort key text when configured, in an unambiguous
+  // encoding. Empty when the record has no usable key.
+  std::string key;
+  std::string partition_key;  // the key attribute values as stored (S text or N text)
+  std::string sort_key;
+  // The item as DynamoDB JSON, {"OrderId":{"S":"..."},...}: only when valid.
+  std::string item_json;
+  // The item's size by DynamoDB's rules (names + values + container overheads),
+  // key and metadata attributes included; 0 when the record is not an object.
+  std::size_t item_size = 0;
+};
+
+// Holds one simdjson parser and reusable buffers: one per thread.
+//
+// Cost of check(): one copy of the record into a padded buffer, one UTF-8
+// validation, one simdjson On-Demand pass that visits every value once and
+// appends the item JSON, and a pass over the (few) rule paths. No allocation
+// once buffers have grown to the largest record, except for rejected records'
+// reason strings. Regular expressions run only for fields that configure one.
+class RecordValidator {
+ public:
+  explicit RecordValidator(Rules rules);
+  ~RecordValidator();
+  RecordValidator(RecordValidator&&) noexcept;
+  RecordValidator& operator=(RecordValidator&&) noexcept;
+
+  // The verdict stays valid until the next call.
+  const Verdict& check(const RawRecord& record, const ObjectContext& context);
+
+  const Rules& rules() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// `text` without leading and trailing JSON whitespace (space, tab, CR, LF).
+std::string_view trim_json_whitespace(std::string_view text);
+
+}  // namespace salesflow::core
