@@ -1,0 +1,52 @@
+#pragma once
+// Everything the commands can be told, from (in rising precedence) built-in
+// defaults, an optional salesflow.toml, the standard AWS environment variables
+// and command-line flags.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+
+namespace salesflow::app {
+
+enum class ConflictMode { overwrite, reject };
+
+struct ResourceNames {
+  std::string bucket = "salesflow-incoming";
+  std::string table = "salesflow-orders";
+  std::string ledger_table = "salesflow-ledger";
+  std::string notification_queue = "salesflow-notifications";
+  std::string poison_queue = "salesflow-notifications-poison";
+  std::string dlq = "salesflow-dlq";
+  std::string key_prefix;  // notification filter; empty: every key
+  std::string key_suffix;
+  std::string offload_prefix =
+      "salesflow-dlq-offload/";  // oversize DLQ records go here (same bucket)
+};
+
+struct Settings {
+  ResourceNames resources;
+  std::string rules_file;       // empty: the default completeness rules
+  std::string format = "auto";  // auto | jsonl | array | wrapped
+  std::string wrapper_member = "orders";
+  ConflictMode on_conflict = ConflictMode::overwrite;
+
+  // Endpoint overrides from flags; the environment (AWS_ENDPOINT_URL_*) is read by the AWS layer.
+  std::string endpoint_url;
+  std::string region;
+
+  // Worker behaviour.
+  int objects_in_flight = 4;      // objects processed at once by one worker
+  int requests_in_flight = 32;    // AWS write requests in flight per object (backpressure bound)
+  int visibility_timeout_s = 60;  // notification visibility; the heartbeat extends it
+  int lease_s = 120;              // ledger lease; a dead worker's object is resumed after it
+  std::size_t checkpoint_every = 5000;  // records between ledger checkpoints
+  std::size_t dlq_max_message_bytes = 256 * 1024;
+  int max_receive_count = 5;     // redrive to the poison queue after this many receives
+  double exit_when_idle_s = -1;  // < 0: run until signalled
+  int grace_period_s = 30;       // SIGTERM: time to finish or checkpoint in-flight objects
+  std::string metrics_addr;      // HOST:PORT; empty: no metrics endpoint
+  std::string log_level = "info";
+};
+
+}  // namespace salesflow::app

@@ -1,0 +1,470 @@
+#include "pipeline/object_processor.hpp"
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+namespace salesflow::pipeline {
+
+std::string_view to_string(ObjectStatus status) {
+  switch (status) {
+    case ObjectStatus::completed:
+      return "completed";
+    case ObjectStatus::failed:
+      return "failed";
+    case ObjectStatus::interrupted:
+      return "interrupted";
+    case ObjectStatus::lease_lost:
+      return "lease_lost";
+  }
+  return "unknown";
+}
+
+namespace {
+
+// Records are grouped in fixed segments for the watermark: a segment is done
+// when the reader is past its end and none of its records (or of the faults
+// just before it) awaits an acknowledgement. O(1) per record and per ack.
+constexpr std::uint64_t kSegmentRecords = 256;
+
+class Watermark {
+ public:
+  explicit Watermark(std::uint64_t first_index)
+      : base_(first_index / kSegmentRecords), base_offset_(0) {}
+
+  void add(std::uint64_t index) { ++slot(index); }
+  void ack(std::uint64_t index) { --slot(index); }
+
+  // The reader has handed out every record below `next_index`; offsets are
+  // remembered per segment start for the checkpoint's informational offset.
+  void reader_at(std::uint64_t next_index, std::uint64_t offset) {
+    if (next_index % kSegmentRecords == 0) {
+      offsets_.emplace_back(next_index, offset);
+    }
+    reader_next_ = next_index;
+  }
+
+  // First record index not known to be durable.
+  Checkpoint advance(std::uint64_t conflicts) {
+    while (!pending_.empty() && pending_.front() == 0 &&
+           reader_next_ >= (base_ + 1) * kSegmentRecords) {
+      pending_.pop_front();
+      ++base_;
+    }
+    if (pending_.empty() && reader_next_ >= base_ * kSegmentRecords) {
+      // Nothing outstanding: whole segments up to the reader are durable.
+      base_ = reader_next_ / kSegmentRecords;
+    }
+    const std::uint64_t next = std::min(base_ * kSegmentRecords, reader_next_);
+    while (!offsets_.empty() && offsets_.front().first < next) {
+      base_offset_ = offsets_.front().second;
+      offsets_.pop_front();
+    }
+    if (!offsets_.empty() && offsets_.front().first == next) {
+      base_offset_ = offsets_.front().second;
+    }
+    return Checkpoint{next, base_offset_, conflicts};
+  }
+
+ private:
+  std::int64_t& slot(std::uint64_t index) {
+    const std::uint64_t segment = index / kSegmentRecords;
+    while (pending_.size() <= segment - base_) {
+      pending_.push_back(0);
+    }
+    return pending_[segment - base_];
+  }
+
+  std::deque<std::int64_t> pending_;  // outstanding acknowledgements per segment from base_
+  std::uint64_t base_;
+  std::uint64_t base_offset_;
+  std::uint64_t reader_next_ = 0;
+  std::deque<std::pair<std::uint64_t, std::uint64_t>> offsets_;
+};
+
+class Run final : public core::RecordHandler {
+ public:
+  Run(core::RecordValidator& validator, const ProcessorOptions& options, ItemSink& items,
+      MessageSink& messages, BlobSink* blobs, const core::ObjectContext& context,
+      const Checkpoint& resume, const CheckpointFn& checkpoint, const std::atomic<bool>* stop)
+      : options_(options),
+        items_(items),
+        messages_(messages),
+        blobs_(blobs),
+        object_(validator, context),
+        envelopes_(options.envelopes),
+        reader_(options.reader),
+        resume_(resume),
+        checkpoint_(checkpoint),
+        stop_(stop),
+        key_path_(validator.rules().partition_key.path),
+        watermark_(resume.next_index),
+        last_checkpoint_(resume) {
+    report_.conflicts = resume.conflicts;
+    report_.resumed_from = resume.next_index;
+  }
+
+  ObjectReport execute(const ChunkSource& source) {
+    auto read = source([this](std::string_view chunk) {
+      report_.raw_bytes += chunk.size();
+      reader_.feed(chunk, *this);
+      return !should_stop();
+    });
+    if (!read) {
+      fail(ObjectStatus::failed, "reading the object: " + read.error());
+    } else if (!should_stop()) {
+      reader_.finish(*this);
+    } else {
+      fail(ObjectStatus::interrupted, "stopped before the end of the object");
+    }
+    drain();
+    return finish_report();
+  }
+
+  void on_record(const core::RawRecord& record) override {
+    const core::Disposition disposition = object_.check(record);
+    const std::uint64_t next = record.index + 1;
+    if (record.index >= resume_.next_index) {
+      route(record, disposition);
+    }
+    {
+      const std::scoped_lock lock(mutex_);
+      watermark_.reader_at(next, record.offset + record.text.size());
+    }
+    maybe_checkpoint();
+  }
+
+  void on_fault(const core::FileFault& fault) override {
+    object_.count_fault();
+    ++report_.faults;
+    if (fault.records_before < resume_.next_index) {
+      return;  // sent by the run that made this prefix durable
+    }
+    core::Envelope envelope = envelopes_.build(fault, object_.context());
+    route_envelope(fault.records_before, std::move(envelope), true);
+  }
+
+ private:
+  bool should_stop() const {
+    if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
+      return true;
+    }
+    const std::scoped_lock lock(mutex_);
+    return status_ != ObjectStatus::completed;
+  }
+
+  void fail(ObjectStatus status, std::string error) {
+    const std::scoped_lock lock(mutex_);
+    if (status_ == ObjectStatus::completed) {
+      status_ = status;
+      error_ = std::move(error);
+    }
+  }
+
+  void route(const core::RawRecord& record, core::Disposition disposition) {
+    switch (disposition) {
+      case core::Disposition::duplicate:
+        return;
+      case core::Disposition::reject: {
+        core::Envelope envelope =
+            envelopes_.build(record, object_.verdict().reasons, object_.context());
+        route_envelope(record.index, std::move(envelope), true);
+        return;
+      }
+      case core::Disposition::write: {
+        ItemWrite item{record.index, object_.verdict().item_json, {}, record.offset, record.line};
+        if (options_.keep_raw_for_conflicts) {
+          item.raw.assign(record.text);
+        }
+        std::vector<ItemWrite> batch;
+        {
+          const std::scoped_lock lock(mutex_);
+          watermark_.add(record.index);
+          item_batch_.push_back(std::move(item));
+          if (item_batch_.size() >= items_.max_batch_items()) {
+            batch.swap(item_batch_);
+          }
+        }
+        if (!batch.empty()) {
+          submit_items(std::move(batch), true);
+        }
+        return;
+      }
+    }
+  }
+
+  // Counts the envelope as pending on `index` and sends it, through S3 first
+  // when its raw text does not fit a message.
+  void route_envelope(std::uint64_t index, core::Envelope envelope, bool from_reader) {
+    {
+      const std::scoped_lock lock(mutex_);
+      watermark_.add(index);
+    }
+    if (envelope.needs_offload) {
+      if (blobs_ == nullptr) {
+        fail(ObjectStatus::failed,
+             "envelope " + envelope.id + " needs S3 offloading, which is not configured");
+        ack(index);
+        return;
+      }
+      begin_request(from_reader);
+      auto message = std::make_shared<Message>(Message{envelope.id, std::move(envelope.json)});
+      blobs_->put(envelopes_.options().offload_bucket, envelope.offload_key,
+                  std::move(envelope.offload_body), [this, index, message](std::string error) {
+                    if (error.empty()) {
+                      {
+                        const std::scoped_lock lock(mutex_);
+                        ++report_.offloaded;
+                      }
+                      enqueue_message(index, std::move(*message), false);
+                    } else {
+                      fail(ObjectStatus::failed,
+                           "offloading envelope " + message->id + ": " + error);
+                    }
+                    ack(index);  // the enqueued message holds its own count
+                    end_request();
+                  });
+      return;
+    }
+    enqueue_message(index, Message{envelope.id, std::move(envelope.json)}, from_reader);
+    ack(index);
+  }
+
+  void enqueue_message(std::uint64_t index, Message message, bool from_reader) {
+    std::vector<Message> batch;
+    std::vector<std::uint64_t> indices;
+    {
+      const std::scoped_lock lock(mutex_);
+      watermark_.add(index);
+      message_batch_.push_back(std::move(message));
+      message_indices_.push_back(index);
+      if (message_batch_.size() >= messages_.max_batch_messages()) {
+        batch.swap(message_batch_);
+        indices.swap(message_indices_);
+      }
+    }
+    if (!batch.empty()) {
+      submit_messages(std::move(batch), std::move(indices), from_reader);
+    }
+  }
+
+  // Backpressure: only the reader waits; completions (other threads) never block.
+  void begin_request(bool from_reader) {
+    std::unique_lock lock(mutex_);
+    if (from_reader) {
+      idle_.wait(lock, [this] { return in_flight_ < options_.max_requests_in_flight; });
+    }
+    ++in_flight_;
+  }
+
+  void end_request() {
+    {
+      const std::scoped_lock lock(mutex_);
+      --in_flight_;
+    }
+    idle_.notify_all();
+  }
+
+  void ack(std::uint64_t index) {
+    const std::scoped_lock lock(mutex_);
+    watermark_.ack(index);
+  }
+
+  void submit_items(std::vector<ItemWrite> batch, bool from_reader) {
+    begin_request(from_reader);
+    auto shared = std::make_shared<std::vector<ItemWrite>>(std::move(batch));
+    std::vector<ItemWrite> copy_for_sink;
+    if (options_.keep_raw_for_conflicts) {
+      copy_for_sink = *shared;  // the raw text must survive until the outcome is known
+    } else {
+      copy_for_sink = std::move(*shared);
+      // Keep only what acknowledgements need: the indices.
+      shared->resize(copy_for_sink.size());
+      for (std::size_t i = 0; i < copy_for_sink.size(); ++i) {
+        (*shared)[i].index = copy_for_sink[i].index;
+      }
+    }
+    items_.write(std::move(copy_for_sink),
+                 [this, shared](std::vector<ItemOutcome> outcomes, std::string error) {
+                   on_items_done(*shared, outcomes, error);
+                   end_request();
+                 });
+  }
+
+  void on_items_done(const std::vector<ItemWrite>& batch, const std::vector<ItemOutcome>& outcomes,
+                     const std::string& error) {
+    if (outcomes.size() != batch.size()) {
+      fail(ObjectStatus::failed, "item sink answered " + std::to_string(outcomes.size()) +
+                                     " outcomes for " + std::to_string(batch.size()) + " items");
+      for (const auto& item : batch) {
+        ack(item.index);
+      }
+      return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      const ItemWrite& item = batch[i];
+      switch (outcomes[i]) {
+        case ItemOutcome::written: {
+          const std::scoped_lock lock(mutex_);
+          ++report_.items_put;
+          break;
+        }
+        case ItemOutcome::conflict: {
+          {
+            const std::scoped_lock lock(mutex_);
+            ++report_.conflicts;
+          }
+          const core::RawRecord record{item.raw, item.index, item.offset, item.line};
+          const std::vector<core::Reason> reasons{
+              core::Reason{core::ReasonCode::duplicate_key, key_path_,
+                           "the table already holds a different record with this key"}};
+          route_envelope(item.index, envelopes_.build(record, reasons, object_.context()), false);
+          break;
+        }
+        case ItemOutcome::failed:
+          fail(ObjectStatus::failed, error.empty() ? "item write failed" : error);
+          break;
+      }
+      ack(item.index);
+    }
+  }
+
+  void submit_messages(std::vector<Message> batch, std::vector<std::uint64_t> indices,
+                       bool from_reader) {
+    begin_request(from_reader);
+    const std::size_t count = batch.size();
+    messages_.send(std::move(batch), [this, indices = std::move(indices), count](
+                                         std::size_t failed, std::string error) {
+      if (failed != 0) {
+        fail(ObjectStatus::failed, std::to_string(failed) + " of " + std::to_string(count) +
+                                       " DLQ messages not sent: " + error);
+      } else {
+        const std::scoped_lock lock(mutex_);
+        report_.envelopes_sent += count;
+      }
+      for (const auto index : indices) {
+        ack(index);
+      }
+      end_request();
+    });
+  }
+
+  void maybe_checkpoint() {
+    if (!checkpoint_ || options_.checkpoint_every == 0) {
+      return;
+    }
+    Checkpoint now;
+    {
+      const std::scoped_lock lock(mutex_);
+      now = watermark_.advance(report_.conflicts);
+      if (now.next_index < last_checkpoint_.next_index + options_.checkpoint_every) {
+        return;
+      }
+    }
+    save_checkpoint(now);
+  }
+
+  void save_checkpoint(const Checkpoint& checkpoint) {
+    if (!checkpoint_) {
+      return;
+    }
+    if (!checkpoint_(checkpoint)) {
+      fail(ObjectStatus::lease_lost, "the object's lease was lost to another worker");
+      return;
+    }
+    last_checkpoint_ = checkpoint;
+  }
+
+  // Sends what is batched and waits for every acknowledgement; conflict
+  // envelopes born in completions are flushed in turn.
+  void drain() {
+    for (;;) {
+      std::vector<ItemWrite> items;
+      std::vector<Message> messages;
+      std::vector<std::uint64_t> indices;
+      {
+        std::unique_lock lock(mutex_);
+        idle_.wait(lock, [this] {
+          return in_flight_ == 0 || !message_batch_.empty() || !item_batch_.empty();
+        });
+        items.swap(item_batch_);
+        messages.swap(message_batch_);
+        indices.swap(message_indices_);
+        if (items.empty() && messages.empty() && in_flight_ == 0) {
+          break;
+        }
+      }
+      if (!items.empty()) {
+        submit_items(std::move(items), false);
+      }
+      if (!messages.empty()) {
+        submit_messages(std::move(messages), std::move(indices), false);
+      }
+      std::unique_lock lock(mutex_);
+      idle_.wait(lock, [this] { return in_flight_ == 0; });
+    }
+  }
+
+  ObjectReport finish_report() {
+    const std::scoped_lock lock(mutex_);
+    Checkpoint durable = watermark_.advance(report_.conflicts);
+    report_.status = status_;
+    report_.error = error_;
+    report_.tally = object_.tally();
+    report_.written = report_.tally.valid - report_.conflicts;
+    report_.rejected = report_.tally.rejected + report_.conflicts;
+    report_.decompressed_bytes = reader_.decompressed_bytes();
+    report_.format = reader_.detected_format();
+    if (status_ == ObjectStatus::completed) {
+      durable = Checkpoint{report_.tally.records, reader_.decompressed_bytes(), report_.conflicts};
+    }
+    report_.last_checkpoint =
+        durable.next_index >= last_checkpoint_.next_index ? durable : last_checkpoint_;
+    return report_;
+  }
+
+  const ProcessorOptions& options_;
+  ItemSink& items_;
+  MessageSink& messages_;
+  BlobSink* blobs_;
+  core::ObjectValidator object_;
+  core::EnvelopeBuilder envelopes_;
+  core::RecordReader reader_;
+  Checkpoint resume_;
+  const CheckpointFn& checkpoint_;
+  const std::atomic<bool>* stop_;
+  std::string key_path_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable idle_;
+  std::size_t in_flight_ = 0;
+  Watermark watermark_;
+  Checkpoint last_checkpoint_;
+  std::vector<ItemWrite> item_batch_;
+  std::vector<Message> message_batch_;
+  std::vector<std::uint64_t> message_indices_;
+  ObjectStatus status_ = ObjectStatus::completed;
+  std::string error_;
+  ObjectReport report_;
+};
+
+}  // namespace
+
+ObjectProcessor::ObjectProcessor(core::RecordValidator& validator, ProcessorOptions options,
+                                 ItemSink& items, MessageSink& messages, BlobSink* blobs)
+    : validator_(validator),
+      options_(std::move(options)),
+      items_(items),
+      messages_(messages),
+      blobs_(blobs) {}
+
+ObjectReport ObjectProcessor::run(const ChunkSource& source, const core::ObjectContext& context,
+                                  const Checkpoint& resume, const CheckpointFn& checkpoint,
+                                  const std::atomic<bool>* stop) {
+  Run run(validator_, options_, items_, messages_, blobs_, context, resume, checkpoint, stop);
+  return run.execute(source);
+}
+
+}  // namespace salesflow::pipeline

@@ -1,0 +1,101 @@
+#pragma once
+// One object through the core into the sinks: read → split → validate →
+// batch → sinks, with backpressure, and a durable-progress watermark for
+// checkpoints. Knows nothing of queues or ledgers: the caller supplies the
+// bytes, a checkpoint callback and a stop flag.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+
+#include "core/envelope.hpp"
+#include "core/reader.hpp"
+#include "core/validation.hpp"
+#include "core/validator.hpp"
+#include "pipeline/sinks.hpp"
+
+namespace salesflow::pipeline {
+
+struct ProcessorOptions {
+  core::ReaderOptions reader;
+  core::EnvelopeOptions envelopes;
+  std::size_t max_requests_in_flight = 32;  // sink calls outstanding before the reader waits
+  std::size_t checkpoint_every = 5000;      // records of durable progress between checkpoints
+  // Keep each item's raw text until it is acknowledged, so a sink's `conflict`
+  // answer can become a duplicate_key envelope (conflict-rejecting mode).
+  bool keep_raw_for_conflicts = false;
+};
+
+// Durable progress: every record with index < next_index, and every fault
+// before it, is in the table or the DLQ (or was a repeat).
+struct Checkpoint {
+  std::uint64_t next_index = 0;
+  std::uint64_t offset = 0;     // decompressed byte offset of record next_index (informational)
+  std::uint64_t conflicts = 0;  // records below next_index refused by the table (reject mode)
+};
+
+// Returns false when processing must stop at once (the lease was lost).
+using CheckpointFn = std::function<bool(const Checkpoint&)>;
+
+// Feeds the object's bytes, in order, to `on_chunk` until the end or until
+// on_chunk returns false; an error when the bytes could not all be read.
+using ChunkSource = std::function<tl::expected<void, std::string>(
+    const std::function<bool(std::string_view)>& on_chunk)>;
+
+enum class ObjectStatus {
+  completed,    // every record durably routed
+  failed,       // a source or sink failed for good; progress up to the last checkpoint is durable
+  interrupted,  // the stop flag was raised
+  lease_lost,   // the checkpoint callback refused
+};
+
+std::string_view to_string(ObjectStatus status);
+
+struct ObjectReport {
+  ObjectStatus status = ObjectStatus::completed;
+  std::string error;
+  core::Tally tally;  // the validator's counts over every record read (resumed prefix included)
+  std::uint64_t written = 0;    // records in the table: tally.valid - conflicts
+  std::uint64_t rejected = 0;   // records in the DLQ: tally.rejected + conflicts
+  std::uint64_t conflicts = 0;  // refused by the table for a different record with the same key
+  std::uint64_t faults = 0;     // file-level envelopes (unparseable ranges)
+  std::uint64_t envelopes_sent = 0;  // by this run
+  std::uint64_t items_put = 0;       // by this run
+  std::uint64_t offloaded = 0;       // envelopes whose raw text went to S3
+  std::uint64_t raw_bytes = 0;
+  std::uint64_t decompressed_bytes = 0;
+  std::uint64_t resumed_from = 0;  // records skipped as already durable
+  core::InputFormat format = core::InputFormat::automatic;
+  Checkpoint last_checkpoint;  // the durable progress at the end
+
+  bool balanced() const { return tally.records == written + rejected + tally.duplicates; }
+};
+
+class ObjectProcessor {
+ public:
+  // All borrowed; they must outlive the processor. `blobs` may be null, and then
+  // an envelope that needs offloading fails the object.
+  ObjectProcessor(core::RecordValidator& validator, ProcessorOptions options, ItemSink& items,
+                  MessageSink& messages, BlobSink* blobs);
+
+  // Runs on the calling thread (reading, splitting, validating); sink
+  // completions may arrive on other threads. Returns when every sink call has
+  // been acknowledged. `resume` skips the records a previous run made durable:
+  // they are still read and validated (for the duplicate tables and the
+  // counts), but not written again.
+  ObjectReport run(const ChunkSource& source, const core::ObjectContext& context,
+                   const Checkpoint& resume = {}, const CheckpointFn& checkpoint = {},
+                   const std::atomic<bool>* stop = nullptr);
+
+ private:
+  core::RecordValidator& validator_;
+  ProcessorOptions options_;
+  ItemSink& items_;
+  MessageSink& messages_;
+  BlobSink* blobs_;
+};
+
+}  // namespace salesflow::pipeline

@@ -1,0 +1,297 @@
+#include "pipeline/object_processor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "core/rules.hpp"
+
+namespace salesflow::pipeline {
+namespace {
+
+// Runs completions on its own thread, as the AWS transport does.
+class Completer {
+ public:
+  Completer() : thread_([this] { loop(); }) {}
+  ~Completer() {
+    {
+      const std::scoped_lock lock(mutex_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void post(std::function<void()> task) {
+    {
+      const std::scoped_lock lock(mutex_);
+      tasks_.push_back(std::move(task));
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [this] { return done_ || !tasks_.empty(); });
+      if (tasks_.empty()) {
+        return;
+      }
+      auto task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      lock.lock();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> tasks_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+class MemoryItems final : public ItemSink {
+ public:
+  explicit MemoryItems(Completer& completer) : completer_(completer) {}
+  std::size_t max_batch_items() const override { return 25; }
+  void write(std::vector<ItemWrite> items,
+             std::function<void(std::vector<ItemOutcome>, std::string)> done) override {
+    completer_.post([this, items = std::move(items), done = std::move(done)] {
+      std::vector<ItemOutcome> outcomes;
+      const std::scoped_lock lock(mutex);
+      ++calls;
+      const bool fail = fail_from_call != 0 && calls >= fail_from_call;
+      for (const auto& item : items) {
+        if (fail) {
+          outcomes.push_back(ItemOutcome::failed);
+        } else if (conflicting.count(item.index) != 0) {
+          outcomes.push_back(ItemOutcome::conflict);
+        } else {
+          written[item.index] = item.item_json;
+          ++puts;
+          outcomes.push_back(ItemOutcome::written);
+        }
+      }
+      done(std::move(outcomes), fail ? "injected failure" : "");
+    });
+  }
+  std::mutex mutex;
+  std::map<std::uint64_t, std::string> written;
+  std::size_t puts = 0;
+  std::size_t calls = 0;
+  std::size_t fail_from_call = 0;
+  std::set<std::uint64_t> conflicting;
+
+ private:
+  Completer& completer_;
+};
+
+class MemoryMessages final : public MessageSink {
+ public:
+  explicit MemoryMessages(Completer& completer) : completer_(completer) {}
+  std::size_t max_batch_messages() const override { return 10; }
+  void send(std::vector<Message> messages,
+            std::function<void(std::size_t, std::string)> done) override {
+    completer_.post([this, messages = std::move(messages), done = std::move(done)] {
+      {
+        const std::scoped_lock lock(mutex);
+        for (const auto& m : messages) {
+          ids.insert(m.id);
+          bodies.push_back(m.body);
+        }
+      }
+      done(0, "");
+    });
+  }
+  std::mutex mutex;
+  std::set<std::string> ids;
+  std::vector<std::string> bodies;
+
+ private:
+  Completer& completer_;
+};
+
+std::string record(int n, bool complete = true) {
+  std::string text = R"({"order-info":{"OrderId":"O-)" + std::to_string(n) + R"("})";
+  if (complete) {
+    text += R"(,"contact-info":{"email":"a@b.c"})";
+  }
+  return text + "}";
+}
+
+ChunkSource from_text(std::string text, std::size_t chunk = 7) {
+  return [text = std::move(text), chunk](const std::function<bool(std::string_view)>& on_chunk)
+             -> tl::expected<void, std::string> {
+    for (std::size_t at = 0; at < text.size(); at += chunk) {
+      if (!on_chunk(std::string_view(text).substr(at, chunk))) {
+        break;
+      }
+    }
+    return {};
+  };
+}
+
+core::ObjectContext context() {
+  return {"bucket", "key.jsonl", "etag", "", "2026-01-01T00:00:00Z"};
+}
+
+struct Fixture : ::testing::Test {
+  Completer completer;
+  MemoryItems items{completer};
+  MemoryMessages messages{completer};
+  core::RecordValidator validator{core::Rules::defaults()};
+  ProcessorOptions options;
+};
+
+TEST_F(Fixture, RoutesEveryRecordOnceAndBalances) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) {
+    text += record(i, i % 10 != 0) + "\n";
+  }
+  text += record(5) + "\n";  // byte-identical repeat of record 5
+  text += "not json\n";
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text), context());
+  EXPECT_EQ(report.status, ObjectStatus::completed) << report.error;
+  EXPECT_EQ(report.tally.records, 1002U);
+  EXPECT_EQ(report.written, 900U);
+  EXPECT_EQ(report.rejected, 101U);
+  EXPECT_EQ(report.tally.duplicates, 1U);
+  EXPECT_TRUE(report.balanced());
+  EXPECT_EQ(items.written.size(), 900U);
+  EXPECT_EQ(messages.ids.size(), 101U);
+  EXPECT_EQ(report.last_checkpoint.next_index, 1002U);
+}
+
+TEST_F(Fixture, CheckpointsAdvanceAndResumeSkipsDurableRecords) {
+  std::string text;
+  for (int i = 0; i < 3000; ++i) {
+    text += record(i, i % 3 != 0) + "\n";
+  }
+  options.checkpoint_every = 500;
+  std::vector<Checkpoint> saved;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const CheckpointFn keep = [&](const Checkpoint& c) {
+    saved.push_back(c);
+    return true;
+  };
+  const ObjectReport first = processor.run(from_text(text, 4096), context(), {}, keep);
+  ASSERT_EQ(first.status, ObjectStatus::completed);
+  ASSERT_FALSE(saved.empty());
+  for (std::size_t i = 1; i < saved.size(); ++i) {
+    EXPECT_GE(saved[i].next_index, saved[i - 1].next_index + 500);
+  }
+
+  // A second run resuming at 1500 writes only what lies after it, and counts all.
+  MemoryItems again_items{completer};
+  MemoryMessages again_messages{completer};
+  ObjectProcessor again(validator, options, again_items, again_messages, nullptr);
+  const ObjectReport second = again.run(from_text(text, 4096), context(), Checkpoint{1500, 0, 0});
+  ASSERT_EQ(second.status, ObjectStatus::completed);
+  EXPECT_EQ(second.tally.records, 3000U);
+  EXPECT_TRUE(second.balanced());
+  EXPECT_EQ(second.resumed_from, 1500U);
+  EXPECT_EQ(again_items.written.size(), 1000U);
+  EXPECT_EQ(again_items.written.begin()->first, 1501U);
+  EXPECT_EQ(again_messages.ids.size(), 500U);
+}
+
+TEST_F(Fixture, SinkFailureFailsTheObjectAndKeepsTheCheckpointBelowIt) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    text += record(i) + "\n";
+  }
+  items.fail_from_call = 30;  // 29 batches of 25 succeed: 725 records
+  options.checkpoint_every = 100;
+  options.max_requests_in_flight = 1;  // strictly ordered, so the watermark is exact
+  Checkpoint last;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report =
+      processor.run(from_text(text), context(), {}, [&](const Checkpoint& c) {
+        last = c;
+        return true;
+      });
+  EXPECT_EQ(report.status, ObjectStatus::failed);
+  EXPECT_NE(report.error.find("injected failure"), std::string::npos);
+  EXPECT_LE(report.last_checkpoint.next_index, 725U);
+  EXPECT_GE(report.last_checkpoint.next_index, 512U);  // whole 256-record segments
+  for (std::uint64_t i = 0; i < report.last_checkpoint.next_index; ++i) {
+    ASSERT_EQ(items.written.count(i), 1U) << i;
+  }
+}
+
+TEST_F(Fixture, LostLeaseStopsReading) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) {
+    text += record(i) + "\n";
+  }
+  options.checkpoint_every = 300;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report =
+      processor.run(from_text(text, 512), context(), {}, [](const Checkpoint&) { return false; });
+  EXPECT_EQ(report.status, ObjectStatus::lease_lost);
+  EXPECT_LT(report.tally.records, 5000U);
+}
+
+TEST_F(Fixture, StopFlagInterrupts) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text += record(i) + "\n";
+  }
+  const std::atomic<bool> stop{true};
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text), context(), {}, {}, &stop);
+  EXPECT_EQ(report.status, ObjectStatus::interrupted);
+}
+
+TEST_F(Fixture, SourceErrorFails) {
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ChunkSource broken =
+      [](const std::function<bool(std::string_view)>& on_chunk) -> tl::expected<void, std::string> {
+    on_chunk(record(1) + "\n");
+    return tl::make_unexpected(std::string("connection reset"));
+  };
+  const ObjectReport report = processor.run(broken, context());
+  EXPECT_EQ(report.status, ObjectStatus::failed);
+  EXPECT_NE(report.error.find("connection reset"), std::string::npos);
+}
+
+TEST_F(Fixture, ConflictsBecomeDuplicateKeyEnvelopes) {
+  std::string text;
+  for (int i = 0; i < 60; ++i) {
+    text += record(i) + "\n";
+  }
+  items.conflicting = {3, 40, 59};
+  options.keep_raw_for_conflicts = true;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text), context());
+  ASSERT_EQ(report.status, ObjectStatus::completed) << report.error;
+  EXPECT_EQ(report.conflicts, 3U);
+  EXPECT_EQ(report.written, 57U);
+  EXPECT_EQ(report.rejected, 3U);
+  EXPECT_TRUE(report.balanced());
+  ASSERT_EQ(messages.bodies.size(), 3U);
+  for (const auto& body : messages.bodies) {
+    EXPECT_NE(body.find("duplicate_key"), std::string::npos);
+    EXPECT_NE(body.find("O-"), std::string::npos) << "raw text kept";
+  }
+}
+
+TEST_F(Fixture, FileFaultBecomesOneEnvelope) {
+  const std::string text = "[" + record(1) + "," + record(2) + ", {broken";
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text), context());
+  ASSERT_EQ(report.status, ObjectStatus::completed) << report.error;
+  EXPECT_EQ(report.written, 2U);
+  EXPECT_EQ(report.faults, 1U);
+  EXPECT_EQ(messages.ids.size(), 1U);
+}
+
+}  // namespace
+}  // namespace salesflow::pipeline
