@@ -1,0 +1,24 @@
+#pragma once
+// `salesflow validate`: the record core over local files, offline.
+
+#include <string>
+#include <vector>
+
+#include "core/reader.hpp"
+#include "core/validator.hpp"
+
+namespace salesflow::app {
+
+struct ValidateOptions {
+  std::vector<std::string> files;
+  core::ReaderOptions reader;
+  bool json = false;
+  bool progress = false;  // draw a progress bar on stderr (only when it is a terminal)
+};
+
+// Prints the per-file report (human or JSON) to stdout. Returns 0 when every
+// record of every file is valid, 1 when some were rejected, 2 when a file
+// could not be read (each named on stderr in one line).
+int run_validate(const ValidateOptions& options, core::RecordValidator& validator);
+
+}  // namespace salesflow::app

@@ -1,0 +1,163 @@
+// `salesflow validate`, run as a real process on real files.
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+};
+
+Outcome run(const std::string& args) {
+  const std::string command = std::string(SALESFLOW_BINARY_PATH) + " " + args + " 2>/dev/null";
+  Outcome outcome;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) {
+    return outcome;
+  }
+  std::array<char, 4096> buffer{};
+  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+    outcome.out.append(buffer.data(), n);
+  }
+  const int raw = ::pclose(pipe);
+  outcome.status = WIFEXITED(raw) ? WEXITSTATUS(raw) : -1;
+  return outcome;
+}
+
+class ValidateCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("salesflow-validate-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& content) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path, std::ios::binary) << content;
+    return "'" + path.string() + "'";
+  }
+
+  fs::path dir_;
+};
+
+const std::string kGood =
+    R"({"order-info":{"OrderId":"A1","qty":"2"},"contact-info":{"email":"a@example.com"}})";
+const std::string kNoContact = R"({"order-info":{"OrderId":"A2"}})";
+
+TEST_F(ValidateCommand, AllValidExitsZero) {
+  const auto file = write("good.jsonl", kGood + "\n" + kGood + "\n");
+  const Outcome outcome = run("validate --json " + file);
+  EXPECT_EQ(outcome.status, 0) << outcome.out;
+  simdjson::dom::parser parser;
+  const auto doc = parser.parse(outcome.out);
+  const auto f = doc["files"].at(0);
+  EXPECT_EQ(uint64_t(f["records"]), 2U);
+  EXPECT_EQ(uint64_t(f["valid"]), 1U);
+  EXPECT_EQ(uint64_t(f["duplicates"]), 1U);
+  EXPECT_EQ(uint64_t(f["rejected"]), 0U);
+}
+
+TEST_F(ValidateCommand, RejectsExitOneWithCountsPerReason) {
+  const auto file = write("mixed.json", "[" + kGood + "," + kNoContact + ",42]");
+  const Outcome outcome = run("validate --json " + file);
+  EXPECT_EQ(outcome.status, 1);
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_EQ(std::string_view(f["format"]), "array");
+  EXPECT_EQ(uint64_t(f["records"]), 3U);
+  EXPECT_EQ(uint64_t(f["valid"]), 1U);
+  EXPECT_EQ(uint64_t(f["rejected"]), 2U);
+  EXPECT_EQ(uint64_t(f["reasons"]["missing"]), 1U);
+  EXPECT_EQ(uint64_t(f["reasons"]["wrong_type"]), 1U);
+}
+
+TEST_F(ValidateCommand, HumanReportShowsLocationAndReasons) {
+  const auto file = write("lines.jsonl", kGood + "\r\n\r\n" + kNoContact + "\r\n");
+  const Outcome outcome = run("validate " + file);
+  EXPECT_EQ(outcome.status, 1);
+  EXPECT_NE(outcome.out.find("record 1 (line 3"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("missing /contact-info"), std::string::npos) << outcome.out;
+}
+
+TEST_F(ValidateCommand, GzipIsDetectedFromContent) {
+  const std::string text = kGood + "\n" + kNoContact + "\n";
+  std::string compressed(compressBound(text.size()) + 32, '\0');
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  z.avail_in = static_cast<uInt>(text.size());
+  z.next_out = reinterpret_cast<Bytef*>(compressed.data());
+  z.avail_out = static_cast<uInt>(compressed.size());
+  deflate(&z, Z_FINISH);
+  compressed.resize(z.total_out);
+  deflateEnd(&z);
+  const auto file = write("no-extension", compressed);
+  const Outcome outcome = run("validate --json " + file);
+  EXPECT_EQ(outcome.status, 1);
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_TRUE(bool(f["gzip"]));
+  EXPECT_EQ(uint64_t(f["records"]), 2U);
+}
+
+TEST_F(ValidateCommand, UnreadableFilesExitTwo) {
+  EXPECT_EQ(run("validate " + (dir_ / "missing.json").string()).status, 2);
+  EXPECT_EQ(run("validate " + dir_.string()).status, 2);
+  if (::geteuid() != 0) {  // root reads everything
+    const auto file = write("secret.json", kGood);
+    ::chmod((dir_ / "secret.json").c_str(), 0);
+    EXPECT_EQ(run("validate " + file).status, 2);
+  }
+}
+
+TEST_F(ValidateCommand, UsageErrorsExitTwo) {
+  EXPECT_EQ(run("validate").status, 2);
+  EXPECT_EQ(run("validate --format xml " + write("a.json", kGood)).status, 2);
+  EXPECT_EQ(run("no-such-command").status, 2);
+}
+
+TEST_F(ValidateCommand, FormatOverrideWins) {
+  // An array forced to be read as JSON Lines: one malformed line per line.
+  const auto file = write("array.json", "[\n" + kGood + "\n]\n");
+  const Outcome outcome = run("validate --json --format jsonl " + file);
+  EXPECT_EQ(outcome.status, 1);
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_EQ(uint64_t(f["records"]), 3U);
+  EXPECT_EQ(uint64_t(f["reasons"]["malformed_json"]), 2U);
+}
+
+TEST_F(ValidateCommand, RulesFileErrorsNameTheLine) {
+  const auto rules = write("rules.toml", "[[field]]\npath = 42\n");
+  const std::string command = std::string(SALESFLOW_BINARY_PATH) + " --rules " + rules +
+                              " validate " + write("a.json", kGood) + " 2>&1";
+  FILE* pipe = ::popen(command.c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::string out;
+  std::array<char, 1024> buffer{};
+  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe)) {
+    out.append(buffer.data(), n);
+  }
+  const int raw = ::pclose(pipe);
+  EXPECT_EQ(WEXITSTATUS(raw), 2);
+  EXPECT_NE(out.find("rules.toml:"), std::string::npos) << out;
+}
+
+}  // namespace
