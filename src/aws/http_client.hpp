@@ -38,7 +38,7 @@ struct HttpOptions {
   // Bytes a streamed body may buffer between the I/O thread and the consumer
   // before the transfer is paused.
   std::size_t stream_buffer_bytes = std::size_t{4} << 20;
-  std::string ca_bundle;  // empty: the system CA store. TLS peer and host verification stay on.
+  std::string ca_bundle{};  // empty: the system CA store. TLS peer and host verification stay on.
 };
 
 // Per-request overrides.

@@ -102,6 +102,11 @@ RetryStrategy::RetryStrategy(std::uint64_t seed, int quota_capacity)
 
 RetryStrategy::RetryStrategy() : RetryStrategy(std::random_device{}()) {}
 
+std::chrono::milliseconds RetryStrategy::backoff(int retry, const RetryPolicy& policy) {
+  const std::lock_guard lock(rng_mutex_);
+  return backoff_delay(retry, policy, rng_);
+}
+
 RetryStrategy::Decision RetryStrategy::decide(const AwsError& error, int attempts,
                                               const RetryPolicy& policy,
                                               std::optional<std::chrono::milliseconds> remaining) {

@@ -74,6 +74,8 @@ class RetryStrategy {
   Decision decide(const AwsError& error, int attempts, const RetryPolicy& policy,
                   std::optional<std::chrono::milliseconds> remaining);
   void on_success(int last_retry_cost) { quota_.release(last_retry_cost); }
+  // A jittered wait outside the quota (resubmitting unprocessed batch entries).
+  std::chrono::milliseconds backoff(int retry, const RetryPolicy& policy);
   RetryQuota& quota() { return quota_; }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,6 +97,15 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   ServiceEndpoint endpoint_;
   ErrorParser parse_error_;
 };
+
+// Runs an async operation and waits for its completion (never on the I/O thread).
+template <class T, class Start>
+T block_on(Start&& start) {
+  std::promise<T> promise;
+  auto future = promise.get_future();
+  start([&promise](T value) { promise.set_value(std::move(value)); });
+  return future.get();
+}
 
 // {"__type":"prefix#Code","message"|"Message":"..."} plus x-amzn-ErrorType.
 AwsError parse_json_error(const HttpResponse& response);

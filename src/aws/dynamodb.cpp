@@ -1,0 +1,500 @@
+#include "aws/dynamodb.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+
+#include "aws/service_json.hpp"
+
+namespace salesflow::aws {
+
+namespace {
+
+constexpr std::string_view kTarget = "DynamoDB_20120810";
+
+AwsError io_thread_error(std::string_view operation) {
+  return AwsError{"dynamodb",
+                  std::string(operation),
+                  0,
+                  "BlockingCallOnIoThread",
+                  "a blocking call was made on the HTTP I/O thread",
+                  "",
+                  false,
+                  0};
+}
+
+Result<simdjson::dom::element> parse_body(simdjson::dom::parser& parser,
+                                          const HttpResponse& response,
+                                          const ServiceRuntime& runtime,
+                                          std::string_view operation) {
+  simdjson::dom::element root;
+  if (parser.parse(response.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    return tl::unexpected(runtime.annotate(
+        AwsError{"", "", response.status, "InvalidResponse", "response body is not a JSON object",
+                 request_id_of(response), false, 1},
+        operation, 1));
+  }
+  return root;
+}
+
+void write_optional_raw(JsonWriter& writer, std::string_view key, std::string_view json) {
+  if (json.empty()) return;
+  write_key(writer, key);
+  write_raw(writer, json, rapidjson::kObjectType);
+}
+
+void write_optional_string(JsonWriter& writer, std::string_view key, std::string_view value) {
+  if (value.empty()) return;
+  write_key(writer, key);
+  write_string(writer, value);
+}
+
+// One BatchWriteItem request's worth of items, resubmitted until written.
+struct BatchAggregate {
+  std::mutex mutex;
+  std::size_t groups_left = 0;
+  BatchWriteOutcome outcome;
+  std::function<void(BatchWriteOutcome)> done;
+
+  void group_finished(std::vector<std::size_t> unwritten, std::optional<AwsError> error,
+                      int requests) {
+    std::function<void(BatchWriteOutcome)> finish;
+    BatchWriteOutcome result;
+    {
+      const std::lock_guard lock(mutex);
+      outcome.unwritten.insert(outcome.unwritten.end(), unwritten.begin(), unwritten.end());
+      if (error && !outcome.error) outcome.error = std::move(error);
+      outcome.requests += requests;
+      if (--groups_left != 0) return;
+      std::sort(outcome.unwritten.begin(), outcome.unwritten.end());
+      result = std::move(outcome);
+      finish = std::move(done);
+    }
+    finish(std::move(result));
+  }
+};
+
+struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
+  std::shared_ptr<ServiceRuntime> runtime;
+  std::shared_ptr<const std::vector<std::string>> items;
+  std::shared_ptr<BatchAggregate> aggregate;
+  std::string table;
+  std::vector<std::size_t> pending;
+  std::unordered_map<std::size_t, std::string> canonical;  // filled on first need
+  std::chrono::steady_clock::time_point deadline;
+  RetryPolicy policy;
+  int requests = 0;
+  int rounds = 0;
+
+  std::string body() const {
+    rapidjson::StringBuffer buffer;
+    JsonWriter writer(buffer);
+    writer.StartObject();
+    write_key(writer, "RequestItems");
+    writer.StartObject();
+    write_key(writer, table);
+    writer.StartArray();
+    for (const std::size_t index : pending) {
+      writer.StartObject();
+      write_key(writer, "PutRequest");
+      writer.StartObject();
+      write_key(writer, "Item");
+      write_raw(writer, (*items)[index], rapidjson::kObjectType);
+      writer.EndObject();
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+    writer.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  }
+
+  void send() {
+    const auto now = std::chrono::steady_clock::now();
+    RetryPolicy attempt_policy = policy;
+    attempt_policy.deadline =
+        std::max(std::chrono::milliseconds(1),
+                 std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+    ServiceCall call = runtime->json_call(kTarget, "BatchWriteItem", body());
+    call.policy = attempt_policy;
+    ++requests;
+    runtime->call(std::move(call), [self = shared_from_this()](Result<HttpResponse> result) {
+      self->on_response(std::move(result));
+    });
+  }
+
+  void finish(std::optional<AwsError> error) {
+    aggregate->group_finished(error ? pending : std::vector<std::size_t>{}, std::move(error),
+                              requests);
+  }
+
+  void on_response(Result<HttpResponse> result) {
+    if (!result) return finish(std::move(result.error()));
+    simdjson::dom::parser parser;
+    auto root = parse_body(parser, *result, *runtime, "BatchWriteItem");
+    if (!root) return finish(std::move(root.error()));
+    simdjson::dom::array unprocessed;
+    if ((*root)["UnprocessedItems"][table].get(unprocessed) != simdjson::SUCCESS ||
+        unprocessed.size() == 0) {
+      pending.clear();
+      return finish(std::nullopt);
+    }
+    std::vector<std::size_t> still = match_unprocessed(unprocessed);
+    pending = std::move(still);
+    ++rounds;
+    const auto delay = runtime->retry_strategy().backoff(rounds - 1, policy);
+    if (std::chrono::steady_clock::now() + delay >= deadline) {
+      AwsError error{
+          runtime->service(),
+          "BatchWriteItem",
+          result->status,
+          "UnprocessedItems",
+          fmt::format("{} items still unprocessed when the deadline passed", pending.size()),
+          request_id_of(*result),
+          true,
+          requests};
+      return finish(std::move(error));
+    }
+    runtime->http().schedule(delay, [self = shared_from_this()] { self->send(); });
+  }
+
+  // Which pending items the service handed back. Puts are idempotent, so
+  // when an item cannot be told apart every pending item is sent again.
+  std::vector<std::size_t> match_unprocessed(simdjson::dom::array unprocessed) {
+    std::unordered_multimap<std::string, std::size_t> by_text;
+    for (const std::size_t index : pending) {
+      auto [slot, inserted] = canonical.try_emplace(index);
+      if (inserted) slot->second = canonical_json((*items)[index]).value_or((*items)[index]);
+      by_text.emplace(slot->second, index);
+    }
+    std::vector<std::size_t> matched;
+    for (const auto entry : unprocessed) {
+      simdjson::dom::element item;
+      if (entry["PutRequest"]["Item"].get(item) != simdjson::SUCCESS) return pending;
+      const auto text = canonical_json(json_text(item));
+      const auto found = text ? by_text.find(*text) : by_text.end();
+      if (found == by_text.end()) return pending;
+      matched.push_back(found->second);
+      by_text.erase(found);
+    }
+    std::sort(matched.begin(), matched.end());
+    return matched;
+  }
+};
+
+Result<ConditionalOutcome> conditional_outcome(Result<HttpResponse> result) {
+  if (result) return ConditionalOutcome::applied;
+  if (result.error().code == "ConditionalCheckFailedException") {
+    return ConditionalOutcome::condition_failed;
+  }
+  return tl::unexpected(std::move(result.error()));
+}
+
+}  // namespace
+
+Result<DynamoDbClient> DynamoDbClient::create(ClientConfig config) {
+  auto runtime = ServiceRuntime::create(std::move(config), "dynamodb", "dynamodb", "dynamodb",
+                                        parse_json_error);
+  if (!runtime) return tl::unexpected(runtime.error());
+  return DynamoDbClient(std::move(*runtime));
+}
+
+ServiceCall DynamoDbClient::make_call(std::string operation, std::string body) const {
+  return runtime_->json_call(kTarget, std::move(operation), std::move(body));
+}
+
+void DynamoDbClient::batch_write_async(std::string table, std::vector<std::string> items,
+                                       std::function<void(BatchWriteOutcome)> done,
+                                       BatchWriteOptions options) {
+  if (items.empty()) {
+    done(BatchWriteOutcome{});
+    return;
+  }
+  auto shared_items = std::make_shared<const std::vector<std::string>>(std::move(items));
+  auto aggregate = std::make_shared<BatchAggregate>();
+  aggregate->done = std::move(done);
+  const auto deadline = std::chrono::steady_clock::now() + options.deadline;
+  const RetryPolicy policy = options.policy.value_or(runtime_->config().retry);
+
+  // Pack by count and by size (items plus per-entry framing).
+  constexpr std::size_t kFraming = 64;
+  std::vector<std::vector<std::size_t>> groups(1);
+  std::size_t group_bytes = table.size() + kFraming;
+  for (std::size_t i = 0; i < shared_items->size(); ++i) {
+    const std::size_t bytes = (*shared_items)[i].size() + kFraming;
+    if (!groups.back().empty() &&
+        (groups.back().size() == kMaxBatchItems || group_bytes + bytes > kMaxBatchBytes)) {
+      groups.emplace_back();
+      group_bytes = table.size() + kFraming;
+    }
+    groups.back().push_back(i);
+    group_bytes += bytes;
+  }
+  aggregate->groups_left = groups.size();
+  for (auto& indices : groups) {
+    auto group = std::make_shared<BatchGroup>();
+    group->runtime = runtime_;
+    group->items = shared_items;
+    group->aggregate = aggregate;
+    group->table = table;
+    group->pending = std::move(indices);
+    group->deadline = deadline;
+    group->policy = policy;
+    group->send();
+  }
+}
+
+BatchWriteOutcome DynamoDbClient::batch_write(std::string table, std::vector<std::string> items,
+                                              BatchWriteOptions options) {
+  if (runtime_->http().on_io_thread()) {
+    BatchWriteOutcome outcome;
+    for (std::size_t i = 0; i < items.size(); ++i) outcome.unwritten.push_back(i);
+    outcome.error = io_thread_error("BatchWriteItem");
+    return outcome;
+  }
+  return block_on<BatchWriteOutcome>([&](auto done) {
+    batch_write_async(std::move(table), std::move(items), std::move(done), options);
+  });
+}
+
+void DynamoDbClient::put_item_async(PutItemRequest request,
+                                    std::function<void(Result<ConditionalOutcome>)> done) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, request.table);
+  write_key(writer, "Item");
+  write_raw(writer, request.item, rapidjson::kObjectType);
+  write_optional_string(writer, "ConditionExpression", request.condition_expression);
+  write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
+  write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
+  writer.EndObject();
+  runtime_->call(make_call("PutItem", std::string(buffer.GetString(), buffer.GetSize())),
+                 [done = std::move(done)](Result<HttpResponse> result) {
+                   done(conditional_outcome(std::move(result)));
+                 });
+}
+
+Result<ConditionalOutcome> DynamoDbClient::put_item(PutItemRequest request) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("PutItem"));
+  return block_on<Result<ConditionalOutcome>>(
+      [&](auto done) { put_item_async(std::move(request), std::move(done)); });
+}
+
+void DynamoDbClient::update_item_async(UpdateItemRequest request,
+                                       std::function<void(Result<ConditionalOutcome>)> done) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, request.table);
+  write_key(writer, "Key");
+  write_raw(writer, request.key, rapidjson::kObjectType);
+  write_optional_string(writer, "UpdateExpression", request.update_expression);
+  write_optional_string(writer, "ConditionExpression", request.condition_expression);
+  write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
+  write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
+  writer.EndObject();
+  runtime_->call(make_call("UpdateItem", std::string(buffer.GetString(), buffer.GetSize())),
+                 [done = std::move(done)](Result<HttpResponse> result) {
+                   done(conditional_outcome(std::move(result)));
+                 });
+}
+
+Result<ConditionalOutcome> DynamoDbClient::update_item(UpdateItemRequest request) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("UpdateItem"));
+  return block_on<Result<ConditionalOutcome>>(
+      [&](auto done) { update_item_async(std::move(request), std::move(done)); });
+}
+
+void DynamoDbClient::get_item_async(GetItemRequest request,
+                                    std::function<void(Result<std::optional<std::string>>)> done) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, request.table);
+  write_key(writer, "Key");
+  write_raw(writer, request.key, rapidjson::kObjectType);
+  write_key(writer, "ConsistentRead");
+  writer.Bool(request.consistent_read);
+  writer.EndObject();
+  runtime_->call(make_call("GetItem", std::string(buffer.GetString(), buffer.GetSize())),
+                 [runtime = runtime_, done = std::move(done)](Result<HttpResponse> result) {
+                   if (!result) return done(tl::unexpected(std::move(result.error())));
+                   simdjson::dom::parser parser;
+                   auto root = parse_body(parser, *result, *runtime, "GetItem");
+                   if (!root) return done(tl::unexpected(std::move(root.error())));
+                   simdjson::dom::element item;
+                   if ((*root)["Item"].get(item) != simdjson::SUCCESS) {
+                     return done(std::optional<std::string>{});
+                   }
+                   done(std::optional<std::string>(json_text(item)));
+                 });
+}
+
+Result<std::optional<std::string>> DynamoDbClient::get_item(GetItemRequest request) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("GetItem"));
+  return block_on<Result<std::optional<std::string>>>(
+      [&](auto done) { get_item_async(std::move(request), std::move(done)); });
+}
+
+void DynamoDbClient::query_async(QueryRequest request, std::function<void(Result<ItemPage>)> done) {
+  const bool scan = request.key_condition_expression.empty();
+  const std::string operation = scan ? "Scan" : "Query";
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, request.table);
+  write_optional_string(writer, "IndexName", request.index_name);
+  write_optional_string(writer, "KeyConditionExpression", request.key_condition_expression);
+  write_optional_string(writer, "FilterExpression", request.filter_expression);
+  write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
+  write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
+  write_optional_raw(writer, "ExclusiveStartKey", request.exclusive_start_key);
+  if (request.limit) {
+    write_key(writer, "Limit");
+    writer.Int(*request.limit);
+  }
+  write_key(writer, "ConsistentRead");
+  writer.Bool(request.consistent_read);
+  writer.EndObject();
+  runtime_->call(
+      make_call(operation, std::string(buffer.GetString(), buffer.GetSize())),
+      [runtime = runtime_, operation, done = std::move(done)](Result<HttpResponse> result) {
+        if (!result) return done(tl::unexpected(std::move(result.error())));
+        simdjson::dom::parser parser;
+        auto root = parse_body(parser, *result, *runtime, operation);
+        if (!root) return done(tl::unexpected(std::move(root.error())));
+        ItemPage page;
+        simdjson::dom::array items;
+        if ((*root)["Items"].get(items) == simdjson::SUCCESS) {
+          for (const auto item : items) page.items.push_back(json_text(item));
+        }
+        simdjson::dom::element last;
+        if ((*root)["LastEvaluatedKey"].get(last) == simdjson::SUCCESS) {
+          page.last_evaluated_key = json_text(last);
+        }
+        done(std::move(page));
+      });
+}
+
+Result<ItemPage> DynamoDbClient::query(QueryRequest request) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("Query"));
+  return block_on<Result<ItemPage>>(
+      [&](auto done) { query_async(std::move(request), std::move(done)); });
+}
+
+Result<std::vector<std::string>> DynamoDbClient::scan_all(std::string table) {
+  std::vector<std::string> items;
+  QueryRequest request;
+  request.table = std::move(table);
+  request.consistent_read = true;
+  for (;;) {
+    auto page = query(request);
+    if (!page) return tl::unexpected(std::move(page.error()));
+    std::move(page->items.begin(), page->items.end(), std::back_inserter(items));
+    if (page->last_evaluated_key.empty()) return items;
+    request.exclusive_start_key = std::move(page->last_evaluated_key);
+  }
+}
+
+Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, request.table);
+  write_key(writer, "BillingMode");
+  write_string(writer, "PAY_PER_REQUEST");
+  write_key(writer, "AttributeDefinitions");
+  writer.StartArray();
+  std::vector<std::pair<const KeyAttribute*, std::string_view>> keys = {
+      {&request.partition_key, "HASH"}};
+  if (request.sort_key) keys.emplace_back(&*request.sort_key, "RANGE");
+  for (const auto& [key, role] : keys) {
+    writer.StartObject();
+    write_key(writer, "AttributeName");
+    write_string(writer, key->name);
+    write_key(writer, "AttributeType");
+    write_string(writer, key->type);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  write_key(writer, "KeySchema");
+  writer.StartArray();
+  for (const auto& [key, role] : keys) {
+    writer.StartObject();
+    write_key(writer, "AttributeName");
+    write_string(writer, key->name);
+    write_key(writer, "KeyType");
+    write_string(writer, role);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  writer.EndObject();
+  auto result = runtime_->call_blocking(
+      make_call("CreateTable", std::string(buffer.GetString(), buffer.GetSize())));
+  if (result) return true;
+  if (result.error().code == "ResourceInUseException") return false;
+  return tl::unexpected(std::move(result.error()));
+}
+
+Result<TableDescription> DynamoDbClient::describe_table(std::string table) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, table);
+  writer.EndObject();
+  auto result = runtime_->call_blocking(
+      make_call("DescribeTable", std::string(buffer.GetString(), buffer.GetSize())));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  simdjson::dom::parser parser;
+  auto root = parse_body(parser, *result, *runtime_, "DescribeTable");
+  if (!root) return tl::unexpected(std::move(root.error()));
+  TableDescription description;
+  const simdjson::dom::element table_node = (*root)["Table"].value_unsafe();
+  description.name = string_member(table_node, "TableName");
+  description.status = string_member(table_node, "TableStatus");
+  std::int64_t count = 0;
+  if (table_node["ItemCount"].get(count) == simdjson::SUCCESS) description.item_count = count;
+  return description;
+}
+
+Result<TableDescription> DynamoDbClient::wait_until_active(std::string table,
+                                                           std::chrono::milliseconds timeout) {
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    auto description = describe_table(table);
+    if (!description) return description;
+    if (description->status == "ACTIVE") return description;
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return tl::unexpected(
+          AwsError{"dynamodb", "DescribeTable", 0, "Timeout",
+                   fmt::format("table {} is still {}", table, description->status), "", true, 1});
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // caller's thread
+  }
+}
+
+Result<void> DynamoDbClient::delete_table(std::string table) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "TableName");
+  write_string(writer, table);
+  writer.EndObject();
+  auto result = runtime_->call_blocking(
+      make_call("DeleteTable", std::string(buffer.GetString(), buffer.GetSize())));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  return {};
+}
+
+}  // namespace salesflow::aws

@@ -1,0 +1,105 @@
+#include "support/localaws.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <random>
+#include <stdexcept>
+
+#include "aws/service.hpp"
+
+namespace salesflow::test {
+
+FakeServer::FakeServer() {
+  server_.set_keep_alive_max_count(100000);
+  server_.set_tcp_nodelay(true);  // headers and body go out in separate writes
+}
+
+FakeServer::~FakeServer() {
+  server_.stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+void FakeServer::start() {
+  port_ = server_.bind_to_any_port("127.0.0.1");
+  if (port_ <= 0) throw std::runtime_error("FakeServer: cannot bind a loopback port");
+  thread_ = std::thread([this] { server_.listen_after_bind(); });
+  // The socket already listens: connections queue until the accept loop runs.
+}
+
+std::string FakeServer::host() const {
+  return fmt::format("127.0.0.1:{}", port_);
+}
+std::string FakeServer::endpoint() const {
+  return "http://" + host();
+}
+
+int unused_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    port = ntohs(address.sin_port);
+  }
+  ::close(fd);  // never listened on: connecting to it is refused
+  return port;
+}
+
+std::shared_ptr<aws::CredentialsProvider> test_credentials() {
+  return aws::make_static_credentials(aws::Credentials{"test", "test", "", std::nullopt});
+}
+
+std::optional<LocalAws> LocalAws::from_env() {
+  const char* s3 = std::getenv("AWS_ENDPOINT_URL_S3");
+  const char* sqs = std::getenv("AWS_ENDPOINT_URL_SQS");
+  const char* dynamodb = std::getenv("AWS_ENDPOINT_URL_DYNAMODB");
+  const char* admin = std::getenv("SALESFLOW_LOCALAWS_ADMIN");
+  if (s3 == nullptr || sqs == nullptr || dynamodb == nullptr || admin == nullptr)
+    return std::nullopt;
+  return LocalAws{s3, sqs, dynamodb, admin};
+}
+
+namespace {
+std::string admin_call(const std::string& admin_endpoint, std::string method, std::string body) {
+  auto endpoint = aws::parse_endpoint(admin_endpoint);
+  if (!endpoint) return endpoint.error().to_string();
+  aws::HttpClient client;
+  aws::HttpRequest request;
+  request.method = std::move(method);
+  request.scheme = endpoint->scheme;
+  request.host = endpoint->host;
+  request.path = endpoint->base_path + "/faults";
+  request.headers.push_back({"Content-Type", "application/json"});
+  request.body = std::move(body);
+  const auto response = client.send(request);
+  if (!response) return response.error().to_string();
+  if (response->status != 200) return fmt::format("HTTP {}: {}", response->status, response->body);
+  return {};
+}
+}  // namespace
+
+std::string LocalAws::set_faults(std::string_view rules_json) const {
+  return admin_call(admin_endpoint, "PUT", std::string(rules_json));
+}
+
+std::string LocalAws::clear_faults() const {
+  return admin_call(admin_endpoint, "DELETE", "");
+}
+
+std::string unique_name(std::string_view prefix) {
+  static std::atomic<int> counter{0};
+  std::random_device device;
+  return fmt::format("{}-{}-{}-{:x}", prefix, ::getpid(), counter++, device() & 0xffffu);
+}
+
+}  // namespace salesflow::test

@@ -1,0 +1,64 @@
+#pragma once
+// Test helpers for the AWS layer: in-process HTTP servers on 127.0.0.1 and
+// access to the local AWS stack the ctest fixture starts (endpoints from the
+// environment, fault rules through its admin endpoint).
+
+#include <httplib.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "aws/credentials.hpp"
+#include "aws/http_client.hpp"
+
+namespace salesflow::test {
+
+// A cpp-httplib server on an ephemeral loopback port; register handlers on
+// http() before start(). Stops in the destructor.
+class FakeServer {
+ public:
+  FakeServer();
+  ~FakeServer();
+  FakeServer(const FakeServer&) = delete;
+  FakeServer& operator=(const FakeServer&) = delete;
+
+  httplib::Server& http() { return server_; }
+  void start();
+  int port() const { return port_; }
+  std::string host() const;      // "127.0.0.1:PORT"
+  std::string endpoint() const;  // "http://127.0.0.1:PORT"
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+// A loopback port nothing listens on (bound, then released).
+int unused_port();
+
+std::shared_ptr<aws::CredentialsProvider> test_credentials();
+
+// The local AWS stack of the ctest fixture.
+struct LocalAws {
+  std::string s3_endpoint;
+  std::string sqs_endpoint;
+  std::string dynamodb_endpoint;
+  std::string admin_endpoint;
+
+  // nullopt when the environment does not name a stack.
+  static std::optional<LocalAws> from_env();
+
+  // PUT /faults with `rules_json` ({"rules":[...]}); empty string on success,
+  // else what went wrong.
+  std::string set_faults(std::string_view rules_json) const;
+  std::string clear_faults() const;
+};
+
+// A name no other test run uses: prefix-<pid>-<counter>-<random>.
+std::string unique_name(std::string_view prefix);
+
+}  // namespace salesflow::test
