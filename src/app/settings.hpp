@@ -3,9 +3,16 @@
 // defaults, an optional salesflow.toml, the standard AWS environment variables
 // and command-line flags.
 
-#include <chrono>
 #include <cstddef>
 #include <string>
+#include <tl/expected.hpp>
+
+#include "core/reader.hpp"
+#include "core/rules.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace salesflow::app {
 
@@ -31,9 +38,10 @@ struct Settings {
   std::string wrapper_member = "orders";
   ConflictMode on_conflict = ConflictMode::overwrite;
 
-  // Endpoint overrides from flags; the environment (AWS_ENDPOINT_URL_*) is read by the AWS layer.
+  // Overrides of the standard AWS environment (AWS_ENDPOINT_URL*, AWS_REGION, AWS_PROFILE).
   std::string endpoint_url;
   std::string region;
+  std::string profile;
 
   // Worker behaviour.
   int objects_in_flight = 4;      // objects processed at once by one worker
@@ -48,5 +56,15 @@ struct Settings {
   std::string metrics_addr;      // HOST:PORT; empty: no metrics endpoint
   std::string log_level = "info";
 };
+
+// The rules file's rules, or the built-in defaults; errors name the file and line.
+tl::expected<core::Rules, std::string> load_rules(const Settings& settings);
+
+core::ReaderOptions reader_options(const Settings& settings);
+
+// Registers the options shared by every command on the root command.
+void add_global_options(CLI::App& root, Settings& settings);
+// Registers the options of commands that process objects (worker, process).
+void add_processing_options(CLI::App& command, Settings& settings);
 
 }  // namespace salesflow::app

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "app/commands.hpp"
 #include "app/progress.hpp"
+#include "app/settings.hpp"
 #include "core/reader.hpp"
 #include "core/validation.hpp"
 #include "core/validator.hpp"
@@ -243,6 +245,29 @@ int run_validate(const ValidateOptions& options, core::RecordValidator& validato
     }
   }
   return status;
+}
+
+void add_validate_command(CLI::App& root, Settings& settings, int& status) {
+  auto options = std::make_shared<ValidateOptions>();
+  auto* command = root.add_subcommand(
+      "validate",
+      "Check local files offline with the same readers and rules as the worker: per-file\n"
+      "counts, a histogram of reason codes and the first rejects with their location.\n"
+      "Exit status: 0 all valid, 1 some records rejected, 2 usage error or unreadable file.");
+  command->add_flag("--json", options->json, "Print a machine-readable summary instead");
+  command->add_option("files", options->files, "Files to check")->required();
+  command->callback([&settings, &status, options] {
+    auto rules = load_rules(settings);
+    if (!rules) {
+      fmt::print(stderr, "salesflow: {}\n", rules.error());
+      status = kExitUsage;
+      return;
+    }
+    options->reader = reader_options(settings);
+    options->progress = !options->json;
+    core::RecordValidator validator(std::move(*rules));
+    status = run_validate(*options, validator);
+  });
 }
 
 }  // namespace salesflow::app

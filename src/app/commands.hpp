@@ -1,0 +1,22 @@
+#pragma once
+// Each subcommand registers itself on the root CLI::App. `settings` is filled
+// by the parser (flags, salesflow.toml) before a command's callback runs; the
+// callback stores the process exit status in `status`.
+
+#include <CLI/CLI.hpp>
+
+#include "app/settings.hpp"
+
+namespace salesflow::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;  // the job ran and found problems (rejects, failed objects)
+inline constexpr int kExitUsage = 2;     // bad flags, configuration or unreadable input
+
+void add_validate_command(CLI::App& root, Settings& settings, int& status);
+void add_init_command(CLI::App& root, Settings& settings, int& status);
+void add_worker_command(CLI::App& root, Settings& settings, int& status);
+void add_process_command(CLI::App& root, Settings& settings, int& status);
+void add_dlq_command(CLI::App& root, Settings& settings, int& status);
+
+}  // namespace salesflow::app
