@@ -1,7 +1,7 @@
 #pragma once
 // Duplicate detection within one object. Stores 128-bit digests, not text:
 // 16 bytes per record plus 16 bytes per written key, in open-addressing tables
-// kept at most half full: 64 bytes or less per record in all.
+// kept between a quarter and a half full: 64 to 128 bytes per record in all.
 //
 // Digests are SHA-256 truncated to 128 bits. Two different records collide
 // with probability about n^2 / 2^129 (n = 10^9 records: ~1.5e-21), and a

@@ -321,7 +321,11 @@ struct RecordValidator::Impl {
       if (auto error = field.unescaped_key().get(name)) return parse_error(error);
       member_names.push_back(name);
       path_stack.push_back(PathSegment{name, -1});
-      if (top_level) check_top_level_name(name);
+      // A top-level member that is itself a key's source becomes the key
+      // attribute (added at the end), so its own encoding is dropped.
+      const bool key_member = top_level && check_top_level_name(name);
+      const std::size_t member_start = out.size();
+      const bool was_first = first;
       if (!first) out.push_back(',');
       first = false;
       append_json_string(out, name);
@@ -329,6 +333,11 @@ struct RecordValidator::Impl {
       std::size_t value_size = 0;
       if (!walk_value(field.value(), child_of(node, name), depth + 1, value_size)) return false;
       path_stack.pop_back();
+      if (key_member) {
+        out.resize(member_start);
+        first = was_first;
+        continue;
+      }
       size += name.size() + value_size + (top_level ? 0 : 1);
     }
     check_duplicate_names(names_begin);
@@ -336,21 +345,29 @@ struct RecordValidator::Impl {
     return true;
   }
 
-  void check_top_level_name(std::string_view name) {
+  // Returns whether `name` is the source member of a key attribute of the same name.
+  bool check_top_level_name(std::string_view name) {
     if (name.empty()) {
       add_reason(ReasonCode::invalid_format, "/",
                  "member name is empty; DynamoDB attribute names must not be empty");
-      return;
+      return false;
     }
+    const auto is_source_of = [&](const KeyAttribute& key) {
+      return key.attribute == name && key.path.size() == name.size() + 1 &&
+             split_json_pointer(key.path)->front() == name;
+    };
+    if (is_source_of(rules.partition_key) || (rules.sort_key && is_source_of(*rules.sort_key)))
+      return true;
     for (const std::string& reserved : reserved_names) {
       if (name == reserved) {
         add_reason(ReasonCode::invalid_format, current_path(),
                    fmt::format("top-level member `{}` collides with the item's key or metadata "
                                "attribute of that name",
                                name));
-        return;
+        return false;
       }
     }
+    return false;
   }
 
   // Members of the object being closed are member_names[begin..]. Small

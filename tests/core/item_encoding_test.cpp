@@ -1,0 +1,215 @@
+// The DynamoDB item: a faithful, re-parseable encoding of the whole record,
+// with key and metadata attributes and DynamoDB's size rules.
+#include <gtest/gtest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <cstring>
+
+#include "core/item_json.hpp"
+#include "validator_test_support.hpp"
+
+namespace salesflow::core {
+namespace {
+
+using testing::check_one;
+using testing::reasons_text;
+
+constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag;
+
+// Turns a DynamoDB AttributeValue back into the plain JSON value it encodes.
+void decode(const rapidjson::Value& attribute, rapidjson::Value& out,
+            rapidjson::Document::AllocatorType& allocator) {
+  ASSERT_TRUE(attribute.IsObject());
+  ASSERT_EQ(attribute.MemberCount(), 1u);
+  const auto& member = *attribute.MemberBegin();
+  const std::string type = member.name.GetString();
+  const rapidjson::Value& value = member.value;
+  if (type == "S") {
+    ASSERT_TRUE(value.IsString());
+    out.SetString(value.GetString(), value.GetStringLength(), allocator);
+  } else if (type == "N") {
+    ASSERT_TRUE(value.IsString());
+    out.SetString(value.GetString(), value.GetStringLength(), allocator);  // numbers as text
+  } else if (type == "BOOL") {
+    ASSERT_TRUE(value.IsBool());
+    out.SetBool(value.GetBool());
+  } else if (type == "NULL") {
+    ASSERT_TRUE(value.IsTrue());
+    out.SetNull();
+  } else if (type == "L") {
+    ASSERT_TRUE(value.IsArray());
+    out.SetArray();
+    for (const auto& element : value.GetArray()) {
+      rapidjson::Value decoded;
+      decode(element, decoded, allocator);
+      out.PushBack(decoded, allocator);
+    }
+  } else if (type == "M") {
+    ASSERT_TRUE(value.IsObject());
+    out.SetObject();
+    for (const auto& entry : value.GetObject()) {
+      rapidjson::Value decoded;
+      decode(entry.value, decoded, allocator);
+      rapidjson::Value name(entry.name, allocator);
+      out.AddMember(name, decoded, allocator);
+    }
+  } else {
+    FAIL() << "unknown type " << type;
+  }
+}
+
+// Numbers in the original are compared by their exact text.
+void expect_same(const rapidjson::Value& original, const rapidjson::Value& decoded) {
+  ASSERT_EQ(original.GetType(), decoded.GetType());
+  if (original.IsString()) {
+    EXPECT_EQ(std::string(original.GetString(), original.GetStringLength()),
+              std::string(decoded.GetString(), decoded.GetStringLength()));
+  } else if (original.IsArray()) {
+    ASSERT_EQ(original.Size(), decoded.Size());
+    for (rapidjson::SizeType i = 0; i < original.Size(); ++i) expect_same(original[i], decoded[i]);
+  } else if (original.IsObject()) {
+    ASSERT_EQ(original.MemberCount(), decoded.MemberCount());
+    auto d = decoded.MemberBegin();
+    for (auto o = original.MemberBegin(); o != original.MemberEnd(); ++o, ++d) {
+      EXPECT_EQ(std::string(o->name.GetString(), o->name.GetStringLength()),
+                std::string(d->name.GetString(), d->name.GetStringLength()));
+      expect_same(o->value, d->value);
+    }
+  } else if (original.IsBool()) {
+    EXPECT_EQ(original.GetBool(), decoded.GetBool());
+  }
+}
+
+void expect_round_trip(const std::string& record) {
+  SCOPED_TRACE(record);
+  const auto result = check_one(record);
+  ASSERT_TRUE(result.verdict.valid) << reasons_text(result.verdict);
+  rapidjson::Document item;
+  item.Parse<kParseFlags>(result.verdict.item_json.c_str(), result.verdict.item_json.size());
+  ASSERT_FALSE(item.HasParseError()) << rapidjson::GetParseError_En(item.GetParseError()) << "\n"
+                                     << result.verdict.item_json;
+  rapidjson::Document original;
+  original.Parse<kParseFlags>(record.c_str(), record.size());
+  ASSERT_FALSE(original.HasParseError());
+  // Decode every record member back; skip the key and metadata attributes.
+  rapidjson::Document decoded;
+  decoded.SetObject();
+  for (const auto& entry : item.GetObject()) {
+    const std::string name = entry.name.GetString();
+    if (!original.HasMember(name.c_str())) {
+      EXPECT_TRUE(name == "OrderId" || name.starts_with("_")) << name;
+      continue;
+    }
+    rapidjson::Value value;
+    decode(entry.value, value, decoded.GetAllocator());
+    rapidjson::Value key(entry.name, decoded.GetAllocator());
+    decoded.AddMember(key, value, decoded.GetAllocator());
+  }
+  expect_same(original, decoded);
+}
+
+TEST(ItemEncoding, RoundTripsThroughRapidJson) {
+  expect_round_trip(
+      R"({"order-info":{"OrderId":"A-1","lines":[{"sku":"x","qty":3,"price":-0.5e-3},[],{}],"gift":false,"note":null},"contact-info":{"email":"a@b","phone":""}})");
+  expect_round_trip(
+      R"({"order-info":{"OrderId":"\"q\" \\ \/ \b\f\n\r\t \u0001 \u001f é 🎉 \ud83c\udf89 \u2028"},"contact-info":{"email":"x"},"ünïcödé":"\u0000"})");
+  expect_round_trip(
+      R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"},"n":[0,-0,1E+2,1e-2,123456789012345678901234567890]})");
+}
+
+TEST(ItemEncoding, KeyAndMetadataAttributes) {
+  ObjectContext context = testing::test_context();
+  context.version_id = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY";
+  RecordValidator validator(Rules::defaults());
+  const std::string text = R"({"order-info":{"OrderId":"A-1"},"contact-info":{"email":"x"}})";
+  const Verdict& verdict = validator.check(RawRecord{text, 41, 0, 42}, context);
+  ASSERT_TRUE(verdict.valid);
+  rapidjson::Document item;
+  item.Parse(verdict.item_json.c_str());
+  ASSERT_FALSE(item.HasParseError());
+  EXPECT_STREQ(item["OrderId"]["S"].GetString(), "A-1");
+  EXPECT_STREQ(item["_source"]["S"].GetString(), "s3://sales-bucket/incoming/2024/orders.jsonl");
+  EXPECT_EQ(std::string(item["_etag"]["S"].GetString()), context.etag);
+  EXPECT_EQ(std::string(item["_version_id"]["S"].GetString()), context.version_id);
+  EXPECT_STREQ(item["_record_index"]["N"].GetString(), "41");
+  EXPECT_STREQ(item["_ingested_at"]["S"].GetString(), "2024-05-01T12:00:00Z");
+}
+
+TEST(ItemEncoding, VersionIdIsOmittedWhenUnversioned) {
+  const auto result = check_one(R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})");
+  EXPECT_EQ(result.verdict.item_json.find("_version_id"), std::string::npos);
+}
+
+TEST(ItemSize, FollowsDynamoSizeRules) {
+  const auto result = check_one(
+      R"({"order-info":{"OrderId":"A","n":123},"contact-info":{"email":"x","l":[true,null,"ab"]}})");
+  ASSERT_TRUE(result.verdict.valid);
+  const ObjectContext context = testing::test_context();
+  const std::size_t source = std::strlen("s3://") + context.bucket.size() + 1 + context.key.size();
+  // map: 3 + per member (name + value + 1); list: 3 + per element (value + 1);
+  // number 123: 3 significant digits -> 1 + 2 bytes.
+  const std::size_t order_info = 10 + 3 + (7 + 1 + 1) + (1 + 3 + 1);
+  const std::size_t contact_info =
+      12 + 3 + (5 + 1 + 1) + (1 + (3 + (1 + 1) + (1 + 1) + (2 + 1)) + 1);
+  const std::size_t metadata = (7 + 1) + (7 + source) + (5 + context.etag.size()) + (13 + 1) +
+                               (12 + context.ingested_at.size());
+  EXPECT_EQ(result.verdict.item_size, order_info + contact_info + metadata);
+}
+
+TEST(ItemSize, BoundaryAtFourHundredKilobytes) {
+  const std::string prefix =
+      R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"},"pad":")";
+  const auto size_with = [&](std::size_t pad) {
+    return check_one(prefix + std::string(pad, 'p') + "\"}").verdict.item_size;
+  };
+  const std::size_t base = size_with(0);
+  const std::size_t fits = kDynamoMaxItemBytes - base;
+  const auto at_limit = check_one(prefix + std::string(fits, 'p') + "\"}");
+  EXPECT_TRUE(at_limit.verdict.valid) << reasons_text(at_limit.verdict);
+  EXPECT_EQ(at_limit.verdict.item_size, kDynamoMaxItemBytes);
+  const auto over = check_one(prefix + std::string(fits + 1, 'p') + "\"}");
+  EXPECT_EQ(testing::codes(over.verdict), std::vector{ReasonCode::too_large});
+  EXPECT_TRUE(over.verdict.item_json.empty());
+}
+
+TEST(ItemSize, PartitionKeyLongerThan2048BytesIsTooLarge) {
+  const auto make = [](std::size_t length) {
+    return R"({"order-info":{"OrderId":")" + std::string(length, 'k') +
+           R"("},"contact-info":{"email":"x"}})";
+  };
+  EXPECT_TRUE(check_one(make(2048)).verdict.valid);
+  EXPECT_EQ(testing::codes(check_one(make(2049)).verdict), std::vector{ReasonCode::too_large});
+}
+
+TEST(JsonString, EscapesWhatJsonRequires) {
+  std::string out;
+  append_json_string(out, std::string_view("a\"b\\c\n\x01\x7f\xc3\xa9", 10));
+  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\"");
+  out.clear();
+  append_json_string(out, "\xEF\xBF\xBE\xEF\xBF\xBF\xEF\xBF\xBD", Escaping::sqs);
+  EXPECT_EQ(out, "\"\\ufffe\\uffff\xEF\xBF\xBD\"");
+}
+
+TEST(JsonString, EveryByteRoundTripsThroughRapidJson) {
+  std::string all;
+  for (int c = 0; c < 0x80; ++c) all.push_back(static_cast<char>(c));
+  std::string out;
+  append_json_string(out, all);
+  rapidjson::Document parsed;
+  parsed.Parse(out.c_str(), out.size());
+  ASSERT_TRUE(parsed.IsString());
+  EXPECT_EQ(std::string(parsed.GetString(), parsed.GetStringLength()), all);
+}
+
+TEST(Base64, KnownVectors) {
+  for (const auto& [plain, encoded] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}}) {
+    std::string out;
+    append_base64(out, plain);
+    EXPECT_EQ(out, encoded);
+  }
+}
+
+}  // namespace
+}  // namespace salesflow::core
