@@ -1,0 +1,116 @@
+#include "pipeline/dynamodb_sink.hpp"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "aws/crypto.hpp"
+#include "core/item_json.hpp"
+#include "core/validator.hpp"
+
+namespace salesflow::pipeline {
+
+DynamoDbItemSink::DynamoDbItemSink(aws::DynamoDbClient& client, DynamoDbSinkOptions options)
+    : client_(client), options_(std::move(options)) {}
+
+void DynamoDbItemSink::write(std::vector<ItemWrite> items,
+                             std::function<void(std::vector<ItemOutcome>, std::string)> done) {
+  if (options_.reject_conflicts) {
+    put_conditionally(std::move(items), std::move(done));
+    return;
+  }
+  std::vector<std::string> texts;
+  texts.reserve(items.size());
+  for (auto& item : items) {
+    texts.push_back(std::move(item.item_json));
+  }
+  const std::size_t count = texts.size();
+  aws::BatchWriteOptions batch_options;
+  batch_options.deadline = options_.deadline;
+  client_.batch_write_async(
+      options_.table, std::move(texts),
+      [count, done = std::move(done)](aws::BatchWriteOutcome outcome) {
+        std::vector<ItemOutcome> outcomes(count, ItemOutcome::written);
+        for (const auto index : outcome.unwritten) {
+          if (index < count) {
+            outcomes[index] = ItemOutcome::failed;
+          }
+        }
+        std::string error;
+        if (!outcome.unwritten.empty()) {
+          error = std::to_string(outcome.unwritten.size()) + " items not written";
+          if (outcome.error) {
+            error += ": " + outcome.error->to_string();
+          }
+        }
+        done(std::move(outcomes), std::move(error));
+      },
+      batch_options);
+}
+
+void DynamoDbItemSink::put_conditionally(
+    std::vector<ItemWrite> items, std::function<void(std::vector<ItemOutcome>, std::string)> done) {
+  struct Pending {
+    std::mutex mutex;
+    std::vector<ItemOutcome> outcomes;
+    std::string error;
+    std::size_t remaining = 0;
+    std::function<void(std::vector<ItemOutcome>, std::string)> done;
+  };
+  auto pending = std::make_shared<Pending>();
+  pending->outcomes.assign(items.size(), ItemOutcome::failed);
+  pending->remaining = items.size();
+  pending->done = std::move(done);
+  if (items.empty()) {
+    pending->done({}, {});
+    return;
+  }
+
+  std::string names = "{\"#pk\":";
+  core::append_json_string(names, options_.partition_key_attribute);
+  names += ",\"#hash\":";
+  core::append_json_string(names, options_.content_hash_attribute);
+  names += '}';
+
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const std::string hash = aws::sha256_hex(core::trim_json_whitespace(items[i].raw));
+    // Prepend the hash attribute: the item is a JSON object text "{...}".
+    std::string item = "{";
+    core::append_json_string(item, options_.content_hash_attribute);
+    item += ":{\"S\":\"" + hash + "\"}";
+    if (items[i].item_json.size() > 2) {
+      item += ',';
+    }
+    item.append(items[i].item_json, 1, std::string::npos);
+
+    aws::PutItemRequest request;
+    request.table = options_.table;
+    request.item = std::move(item);
+    request.condition_expression = "attribute_not_exists(#pk) OR #hash = :hash";
+    request.expression_attribute_names = names;
+    request.expression_attribute_values = "{\":hash\":{\"S\":\"" + hash + "\"}}";
+    client_.put_item_async(
+        std::move(request), [pending, i](aws::Result<aws::ConditionalOutcome> result) {
+          bool last = false;
+          {
+            const std::scoped_lock lock(pending->mutex);
+            if (!result) {
+              pending->outcomes[i] = ItemOutcome::failed;
+              if (pending->error.empty()) {
+                pending->error = result.error().to_string();
+              }
+            } else {
+              pending->outcomes[i] = *result == aws::ConditionalOutcome::applied
+                                         ? ItemOutcome::written
+                                         : ItemOutcome::conflict;
+            }
+            last = --pending->remaining == 0;
+          }
+          if (last) {
+            pending->done(std::move(pending->outcomes), std::move(pending->error));
+          }
+        });
+  }
+}
+
+}  // namespace salesflow::pipeline

@@ -1,0 +1,50 @@
+#pragma once
+// The objects an SQS message body announces. Three deliveries reach the
+// notification queue: S3 event notifications sent straight to SQS, the same
+// wrapped in an SNS envelope (SNS → SQS without raw message delivery), and
+// EventBridge "Object Created" events. Pure: bytes in, values out.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+#include <vector>
+
+namespace salesflow::pipeline {
+
+// One created object, with its key decoded (S3 notifications URL-encode keys;
+// EventBridge does not).
+struct ObjectEvent {
+  std::string bucket;
+  std::string key;
+  std::string etag;        // without surrounding quotes; empty when not given
+  std::string version_id;  // empty for an unversioned bucket
+  std::string sequencer;
+  std::string event_name;  // "ObjectCreated:Put"; EventBridge reasons map to the same names
+  std::string event_time;  // ISO-8601 as sent
+  std::string region;
+  std::uint64_t size = 0;
+
+  bool operator==(const ObjectEvent&) const = default;
+};
+
+struct Notification {
+  std::vector<ObjectEvent> objects;  // in the order the message lists them
+  bool test_event = false;           // s3:TestEvent: nothing to do but delete it
+  // One line per event that is not an object creation ("ObjectRemoved:Delete
+  // s3://bucket/key"): the worker logs them and deletes the message.
+  std::vector<std::string> ignored;
+};
+
+// An error for a body that is not JSON, has an unknown shape, or lacks a field
+// an object creation needs (bucket, key, size); one bad record fails the whole
+// message, so it stays intact for the poison queue.
+tl::expected<Notification, std::string> parse_notification(std::string_view body);
+
+// Decodes a key as S3 writes it into event notifications
+// (application/x-www-form-urlencoded): '+' is a space, %XX is one byte of the
+// UTF-8 key. Errors for a truncated or non-hex escape and for bytes that are
+// not UTF-8.
+tl::expected<std::string, std::string> s3_url_decode_key(std::string_view encoded);
+
+}  // namespace salesflow::pipeline
