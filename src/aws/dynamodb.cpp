@@ -144,6 +144,8 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
       return finish(std::nullopt);
     }
     std::vector<std::size_t> still = match_unprocessed(unprocessed);
+    // Progress means capacity is there: back off from the start again.
+    if (still.size() < pending.size()) rounds = 0;
     pending = std::move(still);
     ++rounds;
     const auto delay = runtime->retry_strategy().backoff(rounds - 1, policy);

@@ -208,16 +208,26 @@ class HttpClient::Impl {
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_connections_per_host);
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_total_connections);
     curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, options_.max_total_connections);
-    thread_ = std::thread([this] { run(); });
   }
 
-  ~Impl() {
+  static void start_thread(const std::shared_ptr<Impl>& impl) {
+    impl->thread_ = std::thread([self = impl] { self->run(); });
+  }
+
+  void stop() {
     {
       const std::lock_guard lock(mutex_);
       stopping_ = true;
     }
     curl_multi_wakeup(multi_);
-    thread_.join();
+    if (on_io_thread()) {
+      thread_.detach();  // finishes the current loop pass, then shuts down
+    } else {
+      thread_.join();
+    }
+  }
+
+  ~Impl() {
     for (CURL* easy : idle_) curl_easy_cleanup(easy);
     curl_multi_cleanup(multi_);
     curl_global_cleanup();
@@ -243,10 +253,11 @@ class HttpClient::Impl {
 
   void wakeup() { curl_multi_wakeup(multi_); }
 
-  bool on_io_thread() const { return std::this_thread::get_id() == thread_.get_id(); }
+  bool on_io_thread() const { return std::this_thread::get_id() == io_thread_id_.load(); }
 
  private:
   void run() {
+    io_thread_id_ = std::this_thread::get_id();
     std::vector<Submission> incoming;
     std::vector<std::function<void()>> due;
     for (;;) {
@@ -494,6 +505,7 @@ class HttpClient::Impl {
   const HttpOptions options_;
   CURLM* multi_ = nullptr;
   std::thread thread_;
+  std::atomic<std::thread::id> io_thread_id_{};
 
   std::mutex mutex_;  // guards the members down to next_timer_
   bool stopping_ = false;
@@ -508,8 +520,12 @@ class HttpClient::Impl {
   std::vector<Submission> incoming_for_shutdown_;
 };
 
-HttpClient::HttpClient(HttpOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-HttpClient::~HttpClient() = default;
+HttpClient::HttpClient(HttpOptions options) : impl_(std::make_shared<Impl>(std::move(options))) {
+  Impl::start_thread(impl_);
+}
+HttpClient::~HttpClient() {
+  impl_->stop();
+}
 
 const HttpOptions& HttpClient::options() const {
   return impl_->options();

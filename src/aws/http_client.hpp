@@ -55,7 +55,10 @@ class HttpClient {
   using Completion = std::function<void(Result<HttpResponse>)>;
 
   explicit HttpClient(HttpOptions options = {});
-  ~HttpClient();  // completes every pending request with a "ClientShutdown" error
+  // Completes every pending request with a "ClientShutdown" error. May run on
+  // the I/O thread itself (a completion dropping the last reference): the
+  // thread then winds down on its own instead of being joined.
+  ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
@@ -85,7 +88,7 @@ class HttpClient {
 
  private:
   class Impl;
-  std::unique_ptr<Impl> impl_;
+  std::shared_ptr<Impl> impl_;  // shared with the I/O thread, which may outlive *this
 };
 
 // Transport errors (no HTTP response) as AwsError: code "Timeout",

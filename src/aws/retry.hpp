@@ -20,7 +20,7 @@ struct RetryPolicy {
   std::chrono::milliseconds max_backoff{20000};
   // Overall budget of one operation, from its first attempt: no retry starts
   // (and no attempt runs) past it.
-  std::optional<std::chrono::milliseconds> deadline;
+  std::optional<std::chrono::milliseconds> deadline{};
 };
 
 bool is_throttling_code(std::string_view code);

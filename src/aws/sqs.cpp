@@ -1,0 +1,593 @@
+#include "aws/sqs.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <mutex>
+#include <utility>
+
+#include "aws/crypto.hpp"
+#include "aws/service_json.hpp"
+
+namespace salesflow::aws {
+
+namespace {
+
+constexpr std::string_view kTarget = "AmazonSQS";
+
+AwsError io_thread_error(std::string_view operation) {
+  return AwsError{"sqs",
+                  std::string(operation),
+                  0,
+                  "BlockingCallOnIoThread",
+                  "a blocking call was made on the HTTP I/O thread",
+                  "",
+                  false,
+                  0};
+}
+
+Result<simdjson::dom::element> parse_body(simdjson::dom::parser& parser,
+                                          const HttpResponse& response,
+                                          const ServiceRuntime& runtime,
+                                          std::string_view operation) {
+  simdjson::dom::element root;
+  if (parser.parse(response.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    return tl::unexpected(runtime.annotate(
+        AwsError{"", "", response.status, "InvalidResponse", "response body is not a JSON object",
+                 request_id_of(response), false, 1},
+        operation, 1));
+  }
+  return root;
+}
+
+std::string finish(rapidjson::StringBuffer& buffer) {
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void write_queue_url(JsonWriter& writer, std::string_view queue_url) {
+  write_key(writer, "QueueUrl");
+  write_string(writer, queue_url);
+}
+
+void write_string_array(JsonWriter& writer, std::string_view key,
+                        const std::vector<std::string>& values) {
+  if (values.empty()) return;
+  write_key(writer, key);
+  writer.StartArray();
+  for (const auto& value : values) write_string(writer, value);
+  writer.EndArray();
+}
+
+void write_message_attributes(JsonWriter& writer,
+                              const std::map<std::string, std::string>& attributes) {
+  if (attributes.empty()) return;
+  write_key(writer, "MessageAttributes");
+  writer.StartObject();
+  for (const auto& [name, value] : attributes) {
+    write_key(writer, name);
+    writer.StartObject();
+    write_key(writer, "DataType");
+    write_string(writer, "String");
+    write_key(writer, "StringValue");
+    write_string(writer, value);
+    writer.EndObject();
+  }
+  writer.EndObject();
+}
+
+std::vector<SqsMessage> parse_messages(simdjson::dom::element root) {
+  std::vector<SqsMessage> messages;
+  simdjson::dom::array list;
+  if (root["Messages"].get(list) != simdjson::SUCCESS) return messages;
+  for (const auto node : list) {
+    SqsMessage message;
+    message.message_id = string_member(node, "MessageId");
+    message.receipt_handle = string_member(node, "ReceiptHandle");
+    message.body = string_member(node, "Body");
+    simdjson::dom::object attributes;
+    if (node["Attributes"].get(attributes) == simdjson::SUCCESS) {
+      for (const auto field : attributes) {
+        std::string_view value;
+        if (field.value.get(value) == simdjson::SUCCESS)
+          message.attributes.emplace(field.key, value);
+      }
+    }
+    simdjson::dom::object message_attributes;
+    if (node["MessageAttributes"].get(message_attributes) == simdjson::SUCCESS) {
+      for (const auto field : message_attributes) {
+        message.message_attributes.emplace(field.key, string_member(field.value, "StringValue"));
+      }
+    }
+    messages.push_back(std::move(message));
+  }
+  return messages;
+}
+
+// Failed entries of a batch response, by the numeric Id we gave each entry.
+std::vector<EntryFailure> parse_failed(simdjson::dom::element root,
+                                       const std::vector<std::size_t>& ids) {
+  std::vector<EntryFailure> failed;
+  simdjson::dom::array list;
+  if (root["Failed"].get(list) != simdjson::SUCCESS) return failed;
+  for (const auto node : list) {
+    const std::string id = string_member(node, "Id");
+    std::size_t position = 0;
+    std::from_chars(id.data(), id.data() + id.size(), position);
+    EntryFailure failure;
+    failure.index = position < ids.size() ? ids[position] : position;
+    failure.code = string_member(node, "Code");
+    failure.message = string_member(node, "Message");
+    bool sender_fault = false;
+    if (node["SenderFault"].get(sender_fault) == simdjson::SUCCESS)
+      failure.sender_fault = sender_fault;
+    failed.push_back(std::move(failure));
+  }
+  return failed;
+}
+
+struct SendAggregate {
+  std::mutex mutex;
+  std::size_t groups_left = 0;
+  SendBatchOutcome outcome;
+  std::function<void(SendBatchOutcome)> done;
+
+  void group_finished() {
+    std::function<void(SendBatchOutcome)> finish_call;
+    SendBatchOutcome result;
+    {
+      const std::lock_guard lock(mutex);
+      if (--groups_left != 0) return;
+      std::sort(outcome.failed.begin(), outcome.failed.end(),
+                [](const auto& a, const auto& b) { return a.index < b.index; });
+      result = std::move(outcome);
+      finish_call = std::move(done);
+    }
+    finish_call(std::move(result));
+  }
+};
+
+struct SendGroup : std::enable_shared_from_this<SendGroup> {
+  std::shared_ptr<ServiceRuntime> runtime;
+  std::shared_ptr<const std::vector<OutgoingMessage>> messages;
+  std::shared_ptr<SendAggregate> aggregate;
+  std::string queue_url;
+  std::vector<std::size_t> pending;
+  RetryPolicy policy;
+  std::chrono::steady_clock::time_point started;
+  int rounds = 0;
+
+  void send() {
+    ++rounds;
+    rapidjson::StringBuffer buffer;
+    JsonWriter writer(buffer);
+    writer.StartObject();
+    write_queue_url(writer, queue_url);
+    write_key(writer, "Entries");
+    writer.StartArray();
+    for (std::size_t position = 0; position < pending.size(); ++position) {
+      const OutgoingMessage& message = (*messages)[pending[position]];
+      writer.StartObject();
+      write_key(writer, "Id");
+      write_string(writer, std::to_string(position));
+      write_key(writer, "MessageBody");
+      write_string(writer, message.body);
+      write_message_attributes(writer, message.attributes);
+      writer.EndObject();
+    }
+    writer.EndArray();
+    writer.EndObject();
+    runtime->call(runtime->json_call(kTarget, "SendMessageBatch", finish(buffer)),
+                  [self = shared_from_this()](Result<HttpResponse> result) {
+                    self->on_response(std::move(result));
+                  });
+  }
+
+  void fail_all(const std::vector<std::size_t>& indices, const AwsError& error) {
+    const std::lock_guard lock(aggregate->mutex);
+    for (const std::size_t index : indices) {
+      aggregate->outcome.failed.push_back({index, error.code, error.message, false});
+    }
+    if (!aggregate->outcome.error) aggregate->outcome.error = error;
+  }
+
+  void on_response(Result<HttpResponse> result) {
+    if (!result) {
+      fail_all(pending, result.error());
+      return aggregate->group_finished();
+    }
+    simdjson::dom::parser parser;
+    auto root = parse_body(parser, *result, *runtime, "SendMessageBatch");
+    if (!root) {
+      fail_all(pending, root.error());
+      return aggregate->group_finished();
+    }
+    std::vector<std::size_t> retry;
+    std::vector<EntryFailure> final_failures;
+    std::vector<bool> answered(pending.size(), false);
+    simdjson::dom::array successful;
+    if ((*root)["Successful"].get(successful) == simdjson::SUCCESS) {
+      const std::lock_guard lock(aggregate->mutex);
+      for (const auto node : successful) {
+        const std::string id = string_member(node, "Id");
+        std::size_t position = pending.size();
+        std::from_chars(id.data(), id.data() + id.size(), position);
+        if (position >= pending.size()) continue;
+        answered[position] = true;
+        const std::size_t index = pending[position];
+        // A body that arrived altered is resent rather than trusted.
+        if (string_member(node, "MD5OfMessageBody") != md5_hex((*messages)[index].body)) {
+          retry.push_back(index);
+          continue;
+        }
+        aggregate->outcome.message_ids[index] = string_member(node, "MessageId");
+      }
+    }
+    for (EntryFailure& failure : parse_failed(*root, pending)) {
+      for (std::size_t position = 0; position < pending.size(); ++position) {
+        if (pending[position] == failure.index) answered[position] = true;
+      }
+      if (failure.sender_fault) {
+        final_failures.push_back(std::move(failure));
+      } else {
+        retry.push_back(failure.index);
+      }
+    }
+    for (std::size_t position = 0; position < pending.size(); ++position) {
+      if (!answered[position]) retry.push_back(pending[position]);  // neither: ask again
+    }
+    std::sort(retry.begin(), retry.end());
+    const auto delay = runtime->retry_strategy().backoff(rounds - 1, policy);
+    const bool deadline_ok =
+        !policy.deadline || std::chrono::steady_clock::now() + delay < started + *policy.deadline;
+    if (!retry.empty() && rounds < policy.max_attempts && deadline_ok) {
+      {
+        const std::lock_guard lock(aggregate->mutex);
+        for (auto& failure : final_failures)
+          aggregate->outcome.failed.push_back(std::move(failure));
+      }
+      pending = std::move(retry);
+      runtime->http().schedule(delay, [self = shared_from_this()] { self->send(); });
+      return;
+    }
+    {
+      const std::lock_guard lock(aggregate->mutex);
+      for (auto& failure : final_failures) aggregate->outcome.failed.push_back(std::move(failure));
+      for (const std::size_t index : retry) {
+        aggregate->outcome.failed.push_back(
+            {index, "BatchEntryFailed", fmt::format("entry still failing after {} rounds", rounds),
+             false});
+      }
+    }
+    aggregate->group_finished();
+  }
+};
+
+Result<BatchOutcome> parse_batch_outcome(Result<HttpResponse> result, const ServiceRuntime& runtime,
+                                         std::string_view operation,
+                                         const std::vector<std::size_t>& ids) {
+  if (!result) return tl::unexpected(std::move(result.error()));
+  simdjson::dom::parser parser;
+  auto root = parse_body(parser, *result, runtime, operation);
+  if (!root) return tl::unexpected(std::move(root.error()));
+  return BatchOutcome{parse_failed(*root, ids)};
+}
+
+}  // namespace
+
+int SqsMessage::receive_count() const {
+  const auto found = attributes.find("ApproximateReceiveCount");
+  int count = 0;
+  if (found != attributes.end()) {
+    std::from_chars(found->second.data(), found->second.data() + found->second.size(), count);
+  }
+  return count;
+}
+
+Result<SqsClient> SqsClient::create(ClientConfig config) {
+  auto runtime = ServiceRuntime::create(std::move(config), "sqs", "sqs", "sqs", parse_json_error);
+  if (!runtime) return tl::unexpected(runtime.error());
+  return SqsClient(std::move(*runtime));
+}
+
+void SqsClient::receive_async(std::string queue_url, ReceiveOptions options,
+                              std::function<void(Result<std::vector<SqsMessage>>)> done) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_key(writer, "MaxNumberOfMessages");
+  writer.Int(options.max_messages);
+  write_key(writer, "WaitTimeSeconds");
+  writer.Int(options.wait_seconds);
+  if (options.visibility_timeout) {
+    write_key(writer, "VisibilityTimeout");
+    writer.Int(*options.visibility_timeout);
+  }
+  write_string_array(writer, "AttributeNames", options.attribute_names);
+  write_string_array(writer, "MessageSystemAttributeNames", options.attribute_names);
+  write_string_array(writer, "MessageAttributeNames", options.message_attribute_names);
+  writer.EndObject();
+  ServiceCall call = runtime_->json_call(kTarget, "ReceiveMessage", finish(buffer));
+  // The long poll holds the response back for up to wait_seconds.
+  call.http.timeout =
+      std::chrono::seconds(options.wait_seconds) + runtime_->http().options().request_timeout;
+  runtime_->call(std::move(call),
+                 [runtime = runtime_, done = std::move(done)](Result<HttpResponse> result) {
+                   if (!result) return done(tl::unexpected(std::move(result.error())));
+                   simdjson::dom::parser parser;
+                   auto root = parse_body(parser, *result, *runtime, "ReceiveMessage");
+                   if (!root) return done(tl::unexpected(std::move(root.error())));
+                   done(parse_messages(*root));
+                 });
+}
+
+Result<std::vector<SqsMessage>> SqsClient::receive(std::string queue_url, ReceiveOptions options) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("ReceiveMessage"));
+  return block_on<Result<std::vector<SqsMessage>>>(
+      [&](auto done) { receive_async(std::move(queue_url), std::move(options), std::move(done)); });
+}
+
+void SqsClient::send_batch_async(std::string queue_url, std::vector<OutgoingMessage> messages,
+                                 std::function<void(SendBatchOutcome)> done,
+                                 SendBatchOptions options) {
+  if (messages.empty()) return done(SendBatchOutcome{});
+  auto shared = std::make_shared<const std::vector<OutgoingMessage>>(std::move(messages));
+  auto aggregate = std::make_shared<SendAggregate>();
+  aggregate->done = std::move(done);
+  aggregate->outcome.message_ids.resize(shared->size());
+  const RetryPolicy policy = options.policy.value_or(runtime_->config().retry);
+
+  auto entry_bytes = [](const OutgoingMessage& m) {
+    std::size_t bytes = m.body.size();
+    for (const auto& [name, value] : m.attributes)
+      bytes += name.size() + value.size() + 6;  // "String"
+    return bytes;
+  };
+  std::vector<std::vector<std::size_t>> groups(1);
+  std::size_t group_bytes = 0;
+  for (std::size_t i = 0; i < shared->size(); ++i) {
+    const std::size_t bytes = entry_bytes((*shared)[i]);
+    if (!groups.back().empty() && (groups.back().size() == kMaxBatchEntries ||
+                                   group_bytes + bytes > options.max_batch_bytes)) {
+      groups.emplace_back();
+      group_bytes = 0;
+    }
+    groups.back().push_back(i);
+    group_bytes += bytes;
+  }
+  aggregate->groups_left = groups.size();
+  for (auto& indices : groups) {
+    auto group = std::make_shared<SendGroup>();
+    group->runtime = runtime_;
+    group->messages = shared;
+    group->aggregate = aggregate;
+    group->queue_url = queue_url;
+    group->pending = std::move(indices);
+    group->policy = policy;
+    group->started = std::chrono::steady_clock::now();
+    group->send();
+  }
+}
+
+SendBatchOutcome SqsClient::send_batch(std::string queue_url, std::vector<OutgoingMessage> messages,
+                                       SendBatchOptions options) {
+  if (runtime_->http().on_io_thread()) {
+    SendBatchOutcome outcome;
+    outcome.message_ids.resize(messages.size());
+    for (std::size_t i = 0; i < messages.size(); ++i)
+      outcome.failed.push_back({i, "BlockingCallOnIoThread", "", false});
+    outcome.error = io_thread_error("SendMessageBatch");
+    return outcome;
+  }
+  return block_on<SendBatchOutcome>([&](auto done) {
+    send_batch_async(std::move(queue_url), std::move(messages), std::move(done),
+                     std::move(options));
+  });
+}
+
+Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage message) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_key(writer, "MessageBody");
+  write_string(writer, message.body);
+  write_message_attributes(writer, message.attributes);
+  writer.EndObject();
+  auto result =
+      runtime_->call_blocking(runtime_->json_call(kTarget, "SendMessage", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  simdjson::dom::parser parser;
+  auto root = parse_body(parser, *result, *runtime_, "SendMessage");
+  if (!root) return tl::unexpected(std::move(root.error()));
+  if (string_member(*root, "MD5OfMessageBody") != md5_hex(message.body)) {
+    return tl::unexpected(runtime_->annotate(
+        AwsError{"", "", result->status, "ChecksumMismatch",
+                 "MD5OfMessageBody does not match the body sent", request_id_of(*result), true, 1},
+        "SendMessage", 1));
+  }
+  return string_member(*root, "MessageId");
+}
+
+void SqsClient::delete_batch_async(std::string queue_url, std::vector<std::string> receipt_handles,
+                                   std::function<void(Result<BatchOutcome>)> done) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_key(writer, "Entries");
+  writer.StartArray();
+  std::vector<std::size_t> ids;
+  for (std::size_t i = 0; i < receipt_handles.size(); ++i) {
+    ids.push_back(i);
+    writer.StartObject();
+    write_key(writer, "Id");
+    write_string(writer, std::to_string(i));
+    write_key(writer, "ReceiptHandle");
+    write_string(writer, receipt_handles[i]);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  writer.EndObject();
+  runtime_->call(
+      runtime_->json_call(kTarget, "DeleteMessageBatch", finish(buffer)),
+      [runtime = runtime_, ids, done = std::move(done)](Result<HttpResponse> result) {
+        done(parse_batch_outcome(std::move(result), *runtime, "DeleteMessageBatch", ids));
+      });
+}
+
+Result<BatchOutcome> SqsClient::delete_batch(std::string queue_url,
+                                             std::vector<std::string> receipt_handles) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("DeleteMessageBatch"));
+  return block_on<Result<BatchOutcome>>([&](auto done) {
+    delete_batch_async(std::move(queue_url), std::move(receipt_handles), std::move(done));
+  });
+}
+
+Result<void> SqsClient::change_visibility(std::string queue_url, VisibilityChange change) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_key(writer, "ReceiptHandle");
+  write_string(writer, change.receipt_handle);
+  write_key(writer, "VisibilityTimeout");
+  writer.Int(change.visibility_timeout);
+  writer.EndObject();
+  auto result = runtime_->call_blocking(
+      runtime_->json_call(kTarget, "ChangeMessageVisibility", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  return {};
+}
+
+void SqsClient::change_visibility_batch_async(std::string queue_url,
+                                              std::vector<VisibilityChange> changes,
+                                              std::function<void(Result<BatchOutcome>)> done) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_key(writer, "Entries");
+  writer.StartArray();
+  std::vector<std::size_t> ids;
+  for (std::size_t i = 0; i < changes.size(); ++i) {
+    ids.push_back(i);
+    writer.StartObject();
+    write_key(writer, "Id");
+    write_string(writer, std::to_string(i));
+    write_key(writer, "ReceiptHandle");
+    write_string(writer, changes[i].receipt_handle);
+    write_key(writer, "VisibilityTimeout");
+    writer.Int(changes[i].visibility_timeout);
+    writer.EndObject();
+  }
+  writer.EndArray();
+  writer.EndObject();
+  runtime_->call(
+      runtime_->json_call(kTarget, "ChangeMessageVisibilityBatch", finish(buffer)),
+      [runtime = runtime_, ids, done = std::move(done)](Result<HttpResponse> result) {
+        done(parse_batch_outcome(std::move(result), *runtime, "ChangeMessageVisibilityBatch", ids));
+      });
+}
+
+Result<BatchOutcome> SqsClient::change_visibility_batch(std::string queue_url,
+                                                        std::vector<VisibilityChange> changes) {
+  if (runtime_->http().on_io_thread()) {
+    return tl::unexpected(io_thread_error("ChangeMessageVisibilityBatch"));
+  }
+  return block_on<Result<BatchOutcome>>([&](auto done) {
+    change_visibility_batch_async(std::move(queue_url), std::move(changes), std::move(done));
+  });
+}
+
+Result<std::string> SqsClient::get_queue_url(std::string queue_name) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "QueueName");
+  write_string(writer, queue_name);
+  writer.EndObject();
+  auto result =
+      runtime_->call_blocking(runtime_->json_call(kTarget, "GetQueueUrl", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  simdjson::dom::parser parser;
+  auto root = parse_body(parser, *result, *runtime_, "GetQueueUrl");
+  if (!root) return tl::unexpected(std::move(root.error()));
+  return string_member(*root, "QueueUrl");
+}
+
+Result<std::string> SqsClient::create_queue(std::string queue_name,
+                                            std::map<std::string, std::string> attributes) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_key(writer, "QueueName");
+  write_string(writer, queue_name);
+  if (!attributes.empty()) {
+    write_key(writer, "Attributes");
+    writer.StartObject();
+    for (const auto& [name, value] : attributes) {
+      write_key(writer, name);
+      write_string(writer, value);
+    }
+    writer.EndObject();
+  }
+  writer.EndObject();
+  auto result =
+      runtime_->call_blocking(runtime_->json_call(kTarget, "CreateQueue", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  simdjson::dom::parser parser;
+  auto root = parse_body(parser, *result, *runtime_, "CreateQueue");
+  if (!root) return tl::unexpected(std::move(root.error()));
+  return string_member(*root, "QueueUrl");
+}
+
+Result<std::map<std::string, std::string>> SqsClient::get_queue_attributes(
+    std::string queue_url, std::vector<std::string> names) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_string_array(writer, "AttributeNames", names);
+  writer.EndObject();
+  auto result =
+      runtime_->call_blocking(runtime_->json_call(kTarget, "GetQueueAttributes", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  simdjson::dom::parser parser;
+  auto root = parse_body(parser, *result, *runtime_, "GetQueueAttributes");
+  if (!root) return tl::unexpected(std::move(root.error()));
+  std::map<std::string, std::string> attributes;
+  simdjson::dom::object object;
+  if ((*root)["Attributes"].get(object) == simdjson::SUCCESS) {
+    for (const auto field : object) {
+      std::string_view value;
+      if (field.value.get(value) == simdjson::SUCCESS) attributes.emplace(field.key, value);
+    }
+  }
+  return attributes;
+}
+
+Result<void> SqsClient::purge_queue(std::string queue_url) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  writer.EndObject();
+  auto result = runtime_->call_blocking(runtime_->json_call(kTarget, "PurgeQueue", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  return {};
+}
+
+Result<void> SqsClient::delete_queue(std::string queue_url) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  writer.EndObject();
+  auto result =
+      runtime_->call_blocking(runtime_->json_call(kTarget, "DeleteQueue", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  return {};
+}
+
+}  // namespace salesflow::aws
