@@ -120,16 +120,18 @@ ArraySplitter::ArraySplitter(ArrayLayout layout, std::string wrapper_member,
     : layout_(layout),
       wrapper_member_(std::move(wrapper_member)),
       max_record_bytes_(max_record_bytes),
+      start_offset_(start_offset),
       offset_(start_offset),
       state_(layout == ArrayLayout::bare_array ? State::expect_array_open
                                                : State::expect_object_open) {}
 
 void ArraySplitter::feed(std::string_view chunk, Emitter& out) {
   const std::size_t size = chunk.size();
+  if (head_.size() < kExcerptBytes) append_excerpt(head_, chunk);
   std::size_t pos = 0;
   while (pos < size) {
     if (state_ == State::broken) {
-      if (!fault_excerpt_closed_) append_excerpt(fault_excerpt_, chunk.substr(pos));
+      if (!fault_excerpt_from_head_) append_excerpt(fault_excerpt_, chunk.substr(pos));
       break;
     }
     if (state_ == State::in_element || state_ == State::in_member_value) {
@@ -145,12 +147,12 @@ void ArraySplitter::feed(std::string_view chunk, Emitter& out) {
       ++pos;
       continue;
     }
-    pos = step(chunk, pos, c);
+    pos = step(chunk, pos, c, out);
   }
   offset_ += size;
 }
 
-std::size_t ArraySplitter::step(std::string_view chunk, std::size_t pos, char c) {
+std::size_t ArraySplitter::step(std::string_view chunk, std::size_t pos, char c, Emitter& out) {
   switch (state_) {
     case State::expect_array_open:
       if (c != '[') return fail(chunk, pos, ReasonCode::malformed_json, "expected '['");
@@ -161,12 +163,12 @@ std::size_t ArraySplitter::step(std::string_view chunk, std::size_t pos, char c)
         close_array();
         return pos + 1;
       }
-      return start_value(chunk, pos, true);
+      return start_value(chunk, pos, true, out);
     case State::expect_element:
       if (c == ']') {
         return fail(chunk, pos, ReasonCode::malformed_json, "expected a value after ','");
       }
-      return start_value(chunk, pos, true);
+      return start_value(chunk, pos, true, out);
     case State::after_element:
       if (c == ',') {
         state_ = State::expect_element;
@@ -180,7 +182,6 @@ std::size_t ArraySplitter::step(std::string_view chunk, std::size_t pos, char c)
     case State::expect_object_open:
       if (c != '{') return fail(chunk, pos, ReasonCode::malformed_json, "expected '{'");
       object_begin_ = offset_ + pos;
-      object_excerpt_ = chunk.substr(pos, kExcerptBytes);
       state_ = State::expect_first_key;
       return pos + 1;
     case State::expect_first_key:
@@ -198,7 +199,7 @@ std::size_t ArraySplitter::step(std::string_view chunk, std::size_t pos, char c)
       state_ = State::expect_member_value;
       return pos + 1;
     case State::expect_member_value:
-      if (!key_matches_) return start_value(chunk, pos, false);
+      if (!key_matches_) return start_value(chunk, pos, false, out);
       if (wrapper_seen_) {
         return fail(chunk, pos, ReasonCode::duplicate_member,
                     fmt::format("a second member \"{}\"", wrapper_member_));
@@ -232,7 +233,8 @@ std::size_t ArraySplitter::step(std::string_view chunk, std::size_t pos, char c)
   return pos;
 }
 
-std::size_t ArraySplitter::start_value(std::string_view chunk, std::size_t pos, bool is_element) {
+std::size_t ArraySplitter::start_value(std::string_view chunk, std::size_t pos, bool is_element,
+                                       Emitter& out) {
   const char c = chunk[pos];
   if (c == '{' || c == '[') {
     kind_ = ValueKind::nested;
@@ -249,7 +251,8 @@ std::size_t ArraySplitter::start_value(std::string_view chunk, std::size_t pos, 
   value_began_earlier_ = false;
   oversize_ = false;
   state_ = is_element ? State::in_element : State::in_member_value;
-  return kind_ == ValueKind::bare ? pos : pos + 1;
+  // Scan on at once, so that a value starting at the chunk's end is buffered.
+  return continue_value(chunk, kind_ == ValueKind::bare ? pos : pos + 1, out);
 }
 
 std::size_t ArraySplitter::continue_value(std::string_view chunk, std::size_t pos, Emitter& out) {
@@ -266,7 +269,9 @@ std::size_t ArraySplitter::continue_value(std::string_view chunk, std::size_t po
       value_began_earlier_ ? 0 : static_cast<std::size_t>(value_begin_ - offset_);
   const bool is_element = state_ == State::in_element;
   if (!ended) {
-    if (is_element && !oversize_) {
+    if (is_element && oversize_) {
+      append_excerpt(value_excerpt_, chunk.substr(segment_begin));
+    } else if (is_element) {
       if (offset_ + size - value_begin_ > max_record_bytes_) {
         oversize_ = true;
         value_excerpt_ = buffer_.substr(0, kExcerptBytes);
@@ -288,7 +293,7 @@ std::size_t ArraySplitter::continue_value(std::string_view chunk, std::size_t po
   const std::string_view tail = chunk.substr(segment_begin, end - segment_begin);
   if (oversize_ || length > max_record_bytes_) {
     std::string excerpt = oversize_ ? value_excerpt_ : buffer_.substr(0, kExcerptBytes);
-    if (!oversize_) append_excerpt(excerpt, tail);
+    append_excerpt(excerpt, tail);
     out.fault(
         value_begin_, value_begin_ + length, ReasonCode::too_large,
         fmt::format("element of {} bytes, more than the limit of {}", length, max_record_bytes_),
@@ -346,8 +351,8 @@ void ArraySplitter::close_object() {
   }
   fail_at(object_begin_, ReasonCode::wrong_type,
           fmt::format("the top-level object has no array member \"{}\"", wrapper_member_));
-  fault_excerpt_ = object_excerpt_;
-  fault_excerpt_closed_ = true;
+  // The excerpt is the object's start, taken from head_ at finish.
+  fault_excerpt_from_head_ = true;
 }
 
 std::size_t ArraySplitter::fail(std::string_view /*chunk*/, std::size_t pos, ReasonCode code,
@@ -362,7 +367,7 @@ void ArraySplitter::fail_at(std::uint64_t begin, ReasonCode code, std::string me
   fault_code_ = code;
   fault_message_ = std::move(message);
   fault_excerpt_.clear();
-  fault_excerpt_closed_ = false;
+  fault_excerpt_from_head_ = false;
 }
 
 void ArraySplitter::finish(Emitter& out) {
@@ -386,6 +391,10 @@ void ArraySplitter::finish(Emitter& out) {
       fail_at(offset_, ReasonCode::malformed_json,
               "the stream ends before the top-level value is complete");
       break;
+  }
+  if (fault_excerpt_from_head_) {
+    const auto skipped = static_cast<std::size_t>(fault_begin_ - start_offset_);
+    fault_excerpt_ = skipped < head_.size() ? head_.substr(skipped) : std::string();
   }
   out.fault(fault_begin_, offset_, fault_code_, fault_message_, fault_excerpt_);
   state_ = State::trailing;

@@ -87,8 +87,8 @@ class ArraySplitter {
   enum class ValueKind { nested, string, bare };
 
   // Each returns the chunk index where processing continues.
-  std::size_t step(std::string_view chunk, std::size_t pos, char c);
-  std::size_t start_value(std::string_view chunk, std::size_t pos, bool is_element);
+  std::size_t step(std::string_view chunk, std::size_t pos, char c, Emitter& out);
+  std::size_t start_value(std::string_view chunk, std::size_t pos, bool is_element, Emitter& out);
   std::size_t continue_value(std::string_view chunk, std::size_t pos, Emitter& out);
   std::size_t start_key(std::size_t pos);
   std::size_t continue_key(std::string_view chunk, std::size_t pos);
@@ -100,7 +100,9 @@ class ArraySplitter {
   ArrayLayout layout_;
   std::string wrapper_member_;
   std::size_t max_record_bytes_;
+  std::uint64_t start_offset_;
   std::uint64_t offset_;  // stream offset of the first byte of the current chunk
+  std::string head_;      // the first bytes fed, for the excerpt of a shape fault
   State state_;
 
   // The value being scanned (an element, or a member value being skipped).
@@ -114,7 +116,6 @@ class ArraySplitter {
 
   // The wrapper object.
   std::uint64_t object_begin_ = 0;
-  std::string object_excerpt_;
   bool wrapper_seen_ = false;
   bool key_escape_ = false;
   bool key_too_long_ = false;
@@ -127,7 +128,7 @@ class ArraySplitter {
   ReasonCode fault_code_ = ReasonCode::malformed_json;
   std::string fault_message_;
   std::string fault_excerpt_;
-  bool fault_excerpt_closed_ = false;  // the excerpt is not taken from the bytes after the break
+  bool fault_excerpt_from_head_ = false;  // the fault began before the bytes that revealed it
 };
 
 }  // namespace salesflow::core

@@ -73,6 +73,7 @@ void LineSplitter::append_partial(std::string_view part, std::uint64_t offset) {
   }
   if (oversize_) {
     oversize_bytes_ += part.size();
+    append_excerpt(oversize_excerpt_, part);
     oversize_has_content_ = oversize_has_content_ || has_content(part);
     return;
   }
