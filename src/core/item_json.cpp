@@ -2,6 +2,8 @@
 
 #include <array>
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace salesflow::core {
 namespace {
@@ -47,27 +49,56 @@ void append_escape(std::string& out, unsigned char c) {
   }
 }
 
+// Index of the first byte at or after `from` that needs escaping (or of a
+// possible U+FFFE/U+FFFF lead byte when `sqs`), or size. Eight bytes per step:
+// a byte b is flagged when b < 0x20, b == '"', b == '\\' (or b == 0xEF).
+std::size_t find_special(const char* data, std::size_t size, std::size_t from, bool sqs) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ULL;
+  const auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHighs; };
+  std::size_t i = from;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, data + i, 8);
+    // b < 0x20: (b - 0x20) borrows into the high bit for bytes below 0x20
+    // (only trusted when the byte's own high bit is clear).
+    std::uint64_t flags = (word - 0x2020202020202020ULL) & ~word & kHighs;
+    flags |= has_zero(word ^ (kOnes * '"'));
+    flags |= has_zero(word ^ (kOnes * '\\'));
+    if (sqs) flags |= has_zero(word ^ (kOnes * 0xEF));
+    if (flags != 0) break;  // the exact byte is found by the loop below
+  }
+  for (; i < size; ++i) {
+    const auto c = static_cast<unsigned char>(data[i]);
+    if (kNeedsEscape[c] || (sqs && c == 0xEF)) return i;
+  }
+  return size;
+}
+
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view value, Escaping escaping) {
-  out.push_back('"');
   const char* const data = value.data();
   const std::size_t size = value.size();
+  const bool sqs = escaping == Escaping::sqs;
+  out.reserve(out.size() + size + 2);
+  out.push_back('"');
   std::size_t run_start = 0;
-  for (std::size_t i = 0; i < size; ++i) {
+  std::size_t i = find_special(data, size, 0, sqs);
+  while (i < size) {
     const auto c = static_cast<unsigned char>(data[i]);
     if (kNeedsEscape[c]) {
       out.append(data + run_start, i - run_start);
       append_escape(out, c);
       run_start = i + 1;
-    } else if (escaping == Escaping::sqs && c == 0xEF && i + 2 < size &&
-               static_cast<unsigned char>(data[i + 1]) == 0xBF &&
+    } else if (c == 0xEF && i + 2 < size && static_cast<unsigned char>(data[i + 1]) == 0xBF &&
                (static_cast<unsigned char>(data[i + 2]) & 0xFE) == 0xBE) {
       out.append(data + run_start, i - run_start);
       out += (static_cast<unsigned char>(data[i + 2]) == 0xBE) ? "\\ufffe" : "\\uffff";
       i += 2;
       run_start = i + 1;
     }
+    i = find_special(data, size, i + 1, sqs);
   }
   out.append(data + run_start, size - run_start);
   out.push_back('"');

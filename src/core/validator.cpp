@@ -17,6 +17,7 @@ namespace {
 namespace od = simdjson::ondemand;
 
 constexpr std::uint32_t kNoNode = 0xFFFFFFFF;
+constexpr std::size_t kMaxDepth = simdjson::DEFAULT_MAX_DEPTH;
 constexpr std::uint8_t bit(JsonType type) {
   return static_cast<std::uint8_t>(type);
 }
@@ -124,6 +125,11 @@ struct RecordValidator::Impl {
                       rules.metadata.record_index,   rules.metadata.ingested_at};
     if (rules.sort_key) reserved_names.push_back(rules.sort_key->attribute);
     observations.resize(nodes.size());
+    ancestors.resize(nodes.size());
+    for (std::uint32_t node = 0; node < nodes.size(); ++node) {
+      for (std::uint32_t n = nodes[node].parent; n != kNoNode && n != 0; n = nodes[n].parent)
+        ancestors[node].insert(ancestors[node].begin(), n);
+    }
   }
 
   // A key attribute's source must be present, non-empty and of a type the key
@@ -177,7 +183,8 @@ struct RecordValidator::Impl {
 
   std::string current_path() const {
     std::string path;
-    for (const PathSegment& segment : path_stack) {
+    for (std::size_t i = 0; i < path_depth; ++i) {
+      const PathSegment& segment = path_stack[i];
       if (segment.index >= 0) {
         path.push_back('/');
         append_decimal(path, static_cast<unsigned long long>(segment.index));
@@ -236,10 +243,10 @@ struct RecordValidator::Impl {
           od::value element;
           if (auto error = std::move(element_result).get(element)) return parse_error(error);
           if (index != 0) out.push_back(',');
-          path_stack.push_back(PathSegment{{}, index});
+          path_stack[path_depth++] = PathSegment{{}, index};
           std::size_t element_size = 0;
           if (!walk_value(element, kNoNode, depth + 1, element_size)) return false;
-          path_stack.pop_back();
+          --path_depth;
           size += element_size + 1;
           ++index;
         }
@@ -320,7 +327,7 @@ struct RecordValidator::Impl {
       std::string_view name;
       if (auto error = field.unescaped_key().get(name)) return parse_error(error);
       member_names.push_back(name);
-      path_stack.push_back(PathSegment{name, -1});
+      path_stack[path_depth++] = PathSegment{name, -1};
       // A top-level member that is itself a key's source becomes the key
       // attribute (added at the end), so its own encoding is dropped.
       const bool key_member = top_level && check_top_level_name(name);
@@ -332,7 +339,7 @@ struct RecordValidator::Impl {
       out.push_back(':');
       std::size_t value_size = 0;
       if (!walk_value(field.value(), child_of(node, name), depth + 1, value_size)) return false;
-      path_stack.pop_back();
+      --path_depth;
       if (key_member) {
         out.resize(member_start);
         first = was_first;
@@ -462,18 +469,15 @@ struct RecordValidator::Impl {
 
   std::optional<std::string> ancestor_problem(std::uint32_t node, ReasonCode& code) const {
     // The outermost ancestor that is absent or not an object explains the problem.
-    std::vector<std::uint32_t> chain;
-    for (std::uint32_t n = nodes[node].parent; n != kNoNode && n != 0; n = nodes[n].parent)
-      chain.push_back(n);
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      const Observation& seen = observations[*it];
+    for (const std::uint32_t ancestor : ancestors[node]) {
+      const Observation& seen = observations[ancestor];
       if (!seen.present) {
         code = ReasonCode::missing;
-        return nodes[*it].path;
+        return nodes[ancestor].path;
       }
       if (seen.type != JsonType::object) {
         code = ReasonCode::wrong_type;
-        return nodes[*it].path;
+        return nodes[ancestor].path;
       }
     }
     return std::nullopt;
@@ -549,7 +553,7 @@ struct RecordValidator::Impl {
       evaluate_field(rules.fields[i], field_nodes[i], field_reasons[i]);
     }
     // A member of a satisfied group is not held to its own rule.
-    std::vector<bool> excused(field_count, false);
+    excused.assign(field_count, false);
     for (std::size_t g = 0; g < rules.at_least_one.size(); ++g) {
       bool satisfied = false;
       for (const std::uint32_t member : group_nodes[g]) satisfied |= member_ok(member);
@@ -569,7 +573,7 @@ struct RecordValidator::Impl {
                  fmt::format("needs at least one of {} present and valid",
                              fmt::join(rules.at_least_one[g].paths, ", ")));
     }
-    std::vector<std::string> reported;
+    reported.clear();
     for (std::size_t i = 0; i < field_count; ++i) {
       if (excused[i]) continue;
       for (Reason& reason : field_reasons[i]) {
@@ -670,7 +674,7 @@ struct RecordValidator::Impl {
     dropped_reasons = 0;
     malformed = false;
     depth_reported = false;
-    path_stack.clear();
+    path_depth = 0;
     member_names.clear();
     std::fill(observations.begin(), observations.end(), Observation{});
     run(record, context);
@@ -762,10 +766,15 @@ struct RecordValidator::Impl {
   std::string& out = verdict.item_json;
   std::string scratch;
   std::vector<Observation> observations;
+  std::vector<std::vector<std::uint32_t>> ancestors;  // per node, outermost first, root excluded
+  std::vector<bool> excused;
+  std::vector<std::string> reported;
   std::vector<std::vector<Reason>> field_reasons;
   std::vector<std::string_view> member_names;
   std::vector<std::string_view> sort_scratch;
-  std::vector<PathSegment> path_stack;
+  // One segment per nesting level; simdjson's depth limit bounds the nesting.
+  std::vector<PathSegment> path_stack = std::vector<PathSegment>(kMaxDepth + 2);
+  std::size_t path_depth = 0;
   std::size_t dropped_reasons = 0;
   ReasonCode last_dropped = ReasonCode::malformed_json;
   std::string_view record_text;
