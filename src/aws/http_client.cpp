@@ -54,6 +54,7 @@ struct StreamChannel {
   bool cancel = false;  // consumer gave up
   bool done = false;
   std::optional<Result<HttpResponse>> result;
+  HttpResponse head;  // status and headers, also of a failed transfer
 };
 
 struct Transfer {
@@ -496,6 +497,8 @@ class HttpClient::Impl {
     if (transfer.stream) {
       const std::lock_guard lock(transfer.stream->mutex);
       transfer.stream->done = true;
+      transfer.stream->head.status = transfer.response.status;
+      transfer.stream->head.headers = result ? result->headers : transfer.response.headers;
       transfer.stream->result = result;
       transfer.stream->ready.notify_one();
     }
@@ -556,7 +559,8 @@ Result<HttpResponse> HttpClient::send(HttpRequest request, RequestOptions option
 }
 
 Result<HttpResponse> HttpClient::stream(HttpRequest request, const ChunkSink& sink,
-                                        RequestOptions options, std::size_t* bytes_delivered) {
+                                        RequestOptions options, std::size_t* bytes_delivered,
+                                        HttpResponse* head) {
   if (impl_->on_io_thread()) return tl::unexpected(misuse_error());
   auto channel = std::make_shared<StreamChannel>(
       std::max<std::size_t>(impl_->options().stream_buffer_bytes, 1));
@@ -585,6 +589,7 @@ Result<HttpResponse> HttpClient::stream(HttpRequest request, const ChunkSink& si
     }
   }
   Result<HttpResponse> result = std::move(*channel->result);
+  if (head != nullptr) *head = std::move(channel->head);
   if (aborted) {
     AwsError error = transport_error(CURLE_ABORTED_BY_CALLBACK, "the consumer stopped the stream");
     return tl::unexpected(std::move(error));

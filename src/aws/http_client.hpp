@@ -76,9 +76,12 @@ class HttpClient {
   // empty body. Any other status gets its body collected into the response
   // instead, for error parsing. On a transport failure mid-body the error is
   // returned after every byte received before it has been delivered.
-  // `bytes_delivered`, when given, counts what reached the sink.
+  // `bytes_delivered`, when given, counts what reached the sink; `head`, when
+  // given, receives the status and headers even when the transfer failed
+  // mid-body (a resume needs the ETag of what it was reading).
   Result<HttpResponse> stream(HttpRequest request, const ChunkSink& sink,
-                              RequestOptions options = {}, std::size_t* bytes_delivered = nullptr);
+                              RequestOptions options = {}, std::size_t* bytes_delivered = nullptr,
+                              HttpResponse* head = nullptr);
 
   // Runs `task` on the I/O thread after `delay` (retry backoff without a
   // sleeping thread). Tasks still pending at destruction run then, in order.

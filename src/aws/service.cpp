@@ -206,7 +206,8 @@ void ServiceRuntime::call(ServiceCall call, Completion done) {
   state->runtime = shared_from_this();
   state->policy = call.policy.value_or(config_.retry);
   call.request.scheme = endpoint_.scheme;
-  call.request.host = endpoint_.host;
+  if (call.request.host.empty())
+    call.request.host = endpoint_.host;  // S3 virtual hosts set their own
   state->call = std::move(call);
   state->done = std::move(done);
   state->started = std::chrono::steady_clock::now();

@@ -567,6 +567,26 @@ Result<std::map<std::string, std::string>> SqsClient::get_queue_attributes(
   return attributes;
 }
 
+Result<void> SqsClient::set_queue_attributes(std::string queue_url,
+                                             std::map<std::string, std::string> attributes) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  write_queue_url(writer, queue_url);
+  write_key(writer, "Attributes");
+  writer.StartObject();
+  for (const auto& [name, value] : attributes) {
+    write_key(writer, name);
+    write_string(writer, value);
+  }
+  writer.EndObject();
+  writer.EndObject();
+  auto result =
+      runtime_->call_blocking(runtime_->json_call(kTarget, "SetQueueAttributes", finish(buffer)));
+  if (!result) return tl::unexpected(std::move(result.error()));
+  return {};
+}
+
 Result<void> SqsClient::purge_queue(std::string queue_url) {
   rapidjson::StringBuffer buffer;
   JsonWriter writer(buffer);

@@ -100,6 +100,8 @@ class SqsClient {
   Result<std::map<std::string, std::string>> get_queue_attributes(std::string queue_url,
                                                                   std::vector<std::string> names = {
                                                                       "All"});
+  Result<void> set_queue_attributes(std::string queue_url,
+                                    std::map<std::string, std::string> attributes);
   Result<void> purge_queue(std::string queue_url);
   Result<void> delete_queue(std::string queue_url);
 

@@ -1,0 +1,280 @@
+#include "aws/s3.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <pugixml.hpp>
+#include <sstream>
+#include <thread>
+#include <utility>
+
+#include "aws/uri.hpp"
+
+namespace salesflow::aws {
+
+namespace {
+
+std::uint64_t to_u64(std::string_view text) {
+  std::uint64_t value = 0;
+  std::from_chars(text.data(), text.data() + text.size(), value);
+  return value;
+}
+
+std::string header_or_empty(const HttpResponse& response, std::string_view name) {
+  const auto value = response.header(name);
+  return value ? std::string(*value) : std::string();
+}
+
+// Size of the whole object: the total of "Content-Range: bytes a-b/total",
+// else Content-Length.
+ObjectInfo object_info(const HttpResponse& response) {
+  ObjectInfo info;
+  info.etag = header_or_empty(response, "ETag");
+  info.version_id = header_or_empty(response, "x-amz-version-id");
+  info.last_modified = header_or_empty(response, "Last-Modified");
+  info.content_type = header_or_empty(response, "Content-Type");
+  const std::string range = header_or_empty(response, "Content-Range");
+  if (const auto slash = range.rfind('/');
+      slash != std::string::npos && range.substr(slash + 1) != "*") {
+    info.size = to_u64(std::string_view(range).substr(slash + 1));
+  } else {
+    info.size = to_u64(header_or_empty(response, "Content-Length"));
+  }
+  return info;
+}
+
+std::string xml_text(const pugi::xml_document& document) {
+  std::ostringstream out;
+  document.save(out, "", pugi::format_raw);
+  return out.str();
+}
+
+AwsError io_thread_error(std::string_view operation) {
+  return AwsError{"s3",
+                  std::string(operation),
+                  0,
+                  "BlockingCallOnIoThread",
+                  "a blocking call was made on the HTTP I/O thread",
+                  "",
+                  false,
+                  0};
+}
+
+}  // namespace
+
+Result<S3Client> S3Client::create(ClientConfig config) {
+  auto runtime = ServiceRuntime::create(std::move(config), "s3", "s3", "s3", parse_xml_error);
+  if (!runtime) return tl::unexpected(runtime.error());
+  return S3Client(std::move(*runtime));
+}
+
+ServiceCall S3Client::object_call(std::string operation, std::string method,
+                                  const std::string& bucket, const std::string& key,
+                                  std::string query) const {
+  const ServiceEndpoint& endpoint = runtime_->endpoint();
+  ServiceCall call;
+  call.operation = std::move(operation);
+  call.signing.s3 = true;
+  call.request.method = std::move(method);
+  call.request.scheme = endpoint.scheme;
+  call.request.query = std::move(query);
+  const std::string encoded_key = uri_encode_path(key);
+  // Virtual-hosted on AWS; path-style on custom endpoints and for dotted
+  // bucket names (a dot breaks the wildcard certificate).
+  if (!endpoint.custom && bucket.find('.') == std::string::npos) {
+    call.request.host = bucket + "." + endpoint.host;
+    call.request.path = endpoint.base_path + "/" + encoded_key;
+  } else {
+    call.request.host = endpoint.host;
+    call.request.path = endpoint.base_path + "/" + bucket + (key.empty() ? "" : "/" + encoded_key);
+  }
+  return call;
+}
+
+Result<ObjectInfo> S3Client::get_object(const std::string& bucket, const std::string& key,
+                                        const ChunkSink& on_chunk, GetObjectOptions options) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("GetObject"));
+  const RetryPolicy policy = options.policy.value_or(runtime_->config().retry);
+  const auto started = std::chrono::steady_clock::now();
+  std::uint64_t offset = options.range_start.value_or(0);
+  std::string etag = options.if_match;
+  std::optional<ObjectInfo> info;
+  int attempts_without_progress = 0;
+  int total_attempts = 0;
+  for (;;) {
+    ++attempts_without_progress;
+    ++total_attempts;
+    std::string query =
+        options.version_id.empty() ? "" : "versionId=" + uri_encode(options.version_id);
+    ServiceCall call = object_call("GetObject", "GET", bucket, key, std::move(query));
+    HttpRequest& request = call.request;
+    if (offset > 0 || options.range_end) {
+      request.headers.push_back(
+          {"Range",
+           fmt::format("bytes={}-{}", offset,
+                       options.range_end ? std::to_string(*options.range_end) : std::string())});
+    }
+    if (!etag.empty()) request.headers.push_back({"If-Match", etag});
+    if (auto signed_ok = runtime_->sign(request, call.signing); !signed_ok) {
+      return tl::unexpected(signed_ok.error());
+    }
+    std::size_t delivered = 0;
+    HttpResponse head;
+    auto response = runtime_->http().stream(std::move(request), on_chunk, {}, &delivered, &head);
+    offset += delivered;
+    const bool body_started = head.status >= 200 && head.status < 300;
+    if (body_started) {
+      if (!info) info = object_info(head);
+      if (etag.empty()) etag = header_or_empty(head, "ETag");  // pin the resumes to this object
+    }
+    AwsError error;
+    if (response && body_started) {
+      return *info;
+    } else if (response) {
+      if (response->status == 416 && info && offset >= info->size) return *info;  // nothing left
+      error = parse_xml_error(*response);
+    } else {
+      error = response.error();
+      if (error.code == "Aborted")
+        return tl::unexpected(runtime_->annotate(error, "GetObject", total_attempts));
+    }
+    error = runtime_->annotate(std::move(error), "GetObject", total_attempts);
+    if (delivered > 0) attempts_without_progress = 1;  // progress renews the budget
+    std::optional<std::chrono::milliseconds> remaining;
+    if (policy.deadline) {
+      remaining = *policy.deadline - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::steady_clock::now() - started);
+    }
+    const auto decision =
+        runtime_->retry_strategy().decide(error, attempts_without_progress, policy, remaining);
+    if (!decision.retry) return tl::unexpected(std::move(error));
+    std::this_thread::sleep_for(decision.delay);  // the caller's thread, never the I/O thread
+  }
+}
+
+Result<ObjectInfo> S3Client::head_object(const std::string& bucket, const std::string& key,
+                                         const std::string& version_id) {
+  ServiceCall call = object_call("HeadObject", "HEAD", bucket, key,
+                                 version_id.empty() ? "" : "versionId=" + uri_encode(version_id));
+  auto response = runtime_->call_blocking(std::move(call));
+  if (!response) return tl::unexpected(std::move(response.error()));
+  return object_info(*response);
+}
+
+void S3Client::put_object_async(std::string bucket, std::string key, std::string body,
+                                std::function<void(Result<PutObjectResult>)> done,
+                                std::string content_type) {
+  ServiceCall call = object_call("PutObject", "PUT", bucket, key);
+  call.request.headers.push_back({"Content-Type", std::move(content_type)});
+  call.request.body = std::move(body);
+  runtime_->call(std::move(call), [done = std::move(done)](Result<HttpResponse> response) {
+    if (!response) return done(tl::unexpected(std::move(response.error())));
+    done(PutObjectResult{header_or_empty(*response, "ETag"),
+                         header_or_empty(*response, "x-amz-version-id")});
+  });
+}
+
+Result<PutObjectResult> S3Client::put_object(std::string bucket, std::string key, std::string body,
+                                             std::string content_type) {
+  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("PutObject"));
+  return block_on<Result<PutObjectResult>>([&](auto done) {
+    put_object_async(std::move(bucket), std::move(key), std::move(body), std::move(done),
+                     std::move(content_type));
+  });
+}
+
+Result<void> S3Client::delete_object(const std::string& bucket, const std::string& key) {
+  auto response = runtime_->call_blocking(object_call("DeleteObject", "DELETE", bucket, key));
+  if (!response) return tl::unexpected(std::move(response.error()));
+  return {};
+}
+
+Result<ListObjectsPage> S3Client::list_objects(const std::string& bucket, const std::string& prefix,
+                                               const std::string& continuation_token,
+                                               int max_keys) {
+  std::string query = fmt::format("list-type=2&max-keys={}", max_keys);
+  if (!prefix.empty()) query += "&prefix=" + uri_encode(prefix);
+  if (!continuation_token.empty()) query += "&continuation-token=" + uri_encode(continuation_token);
+  auto response =
+      runtime_->call_blocking(object_call("ListObjectsV2", "GET", bucket, "", std::move(query)));
+  if (!response) return tl::unexpected(std::move(response.error()));
+  pugi::xml_document document;
+  if (!document.load_buffer(response->body.data(), response->body.size())) {
+    return tl::unexpected(runtime_->annotate(
+        AwsError{"", "", response->status, "InvalidResponse",
+                 "ListObjectsV2 answered with malformed XML", request_id_of(*response), false, 1},
+        "ListObjectsV2", 1));
+  }
+  const pugi::xml_node root = document.child("ListBucketResult");
+  ListObjectsPage page;
+  for (const pugi::xml_node node : root.children("Contents")) {
+    page.objects.push_back({node.child_value("Key"), to_u64(node.child_value("Size")),
+                            node.child_value("ETag"), node.child_value("LastModified")});
+  }
+  if (std::string_view(root.child_value("IsTruncated")) == "true") {
+    page.next_continuation_token = root.child_value("NextContinuationToken");
+  }
+  return page;
+}
+
+Result<std::vector<ObjectSummary>> S3Client::list_all_objects(const std::string& bucket,
+                                                              const std::string& prefix) {
+  std::vector<ObjectSummary> all;
+  std::string token;
+  do {
+    auto page = list_objects(bucket, prefix, token);
+    if (!page) return tl::unexpected(std::move(page.error()));
+    std::move(page->objects.begin(), page->objects.end(), std::back_inserter(all));
+    token = std::move(page->next_continuation_token);
+  } while (!token.empty());
+  return all;
+}
+
+Result<bool> S3Client::create_bucket(const std::string& bucket) {
+  ServiceCall call = object_call("CreateBucket", "PUT", bucket, "");
+  const std::string& region = runtime_->config().region;
+  if (region != "us-east-1") {
+    pugi::xml_document document;
+    auto root = document.append_child("CreateBucketConfiguration");
+    root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+    root.append_child("LocationConstraint").text() = region.c_str();
+    call.request.body = xml_text(document);
+    call.request.headers.push_back({"Content-Type", "application/xml"});
+  }
+  auto response = runtime_->call_blocking(std::move(call));
+  if (response) return true;
+  if (response.error().code == "BucketAlreadyOwnedByYou") return false;
+  return tl::unexpected(std::move(response.error()));
+}
+
+Result<void> S3Client::put_bucket_notification(const std::string& bucket,
+                                               const std::vector<QueueNotification>& queues) {
+  pugi::xml_document document;
+  auto root = document.append_child("NotificationConfiguration");
+  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  for (const QueueNotification& queue : queues) {
+    auto node = root.append_child("QueueConfiguration");
+    if (!queue.id.empty()) node.append_child("Id").text() = queue.id.c_str();
+    node.append_child("Queue").text() = queue.queue_arn.c_str();
+    for (const std::string& event : queue.events) node.append_child("Event").text() = event.c_str();
+    if (!queue.prefix.empty() || !queue.suffix.empty()) {
+      auto rules = node.append_child("Filter").append_child("S3Key");
+      for (const auto& [name, value] :
+           {std::pair{"prefix", &queue.prefix}, std::pair{"suffix", &queue.suffix}}) {
+        if (value->empty()) continue;
+        auto rule = rules.append_child("FilterRule");
+        rule.append_child("Name").text() = name;
+        rule.append_child("Value").text() = value->c_str();
+      }
+    }
+  }
+  ServiceCall call =
+      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification=");
+  call.request.body = xml_text(document);
+  call.request.headers.push_back({"Content-Type", "application/xml"});
+  auto response = runtime_->call_blocking(std::move(call));
+  if (!response) return tl::unexpected(std::move(response.error()));
+  return {};
+}
+
+}  // namespace salesflow::aws
