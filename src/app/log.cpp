@@ -1,0 +1,317 @@
+#include "app/log.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+
+#include "core/record.hpp"
+#include "core/validation.hpp"
+
+namespace salesflow::app {
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+spdlog::level::level_enum spdlog_level(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
+    case LogLevel::off:
+      return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+void write_string(JsonWriter& writer, std::string_view text) {
+  const std::string valid = to_valid_utf8(text);
+  writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
+}
+
+void write_key(JsonWriter& writer, std::string_view key) {
+  const std::string valid = to_valid_utf8(key);
+  writer.Key(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
+}
+
+void write_fields(JsonWriter& writer, const Fields& fields) {
+  for (const Field& field : fields.entries()) {
+    write_key(writer, field.key);
+    std::visit(
+        [&](const auto& value) {
+          using T = std::decay_t<decltype(value)>;
+          if constexpr (std::is_same_v<T, std::string>) {
+            write_string(writer, value);
+          } else if constexpr (std::is_same_v<T, bool>) {
+            writer.Bool(value);
+          } else if constexpr (std::is_same_v<T, std::int64_t>) {
+            writer.Int64(value);
+          } else if constexpr (std::is_same_v<T, std::uint64_t>) {
+            writer.Uint64(value);
+          } else if constexpr (std::is_same_v<T, double>) {
+            if (std::isfinite(value)) {
+              writer.Double(value);
+            } else {
+              writer.Null();  // JSON has no NaN or infinity
+            }
+          } else {
+            writer.StartObject();
+            write_fields(writer, value);
+            writer.EndObject();
+          }
+        },
+        field.value);
+  }
+}
+
+std::string iso8601_utc_ms(std::int64_t unix_ms) {
+  std::int64_t seconds = unix_ms / 1000;
+  std::int64_t millis = unix_ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
+  const std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+}
+
+bool continuation(unsigned char byte) {
+  return (byte & 0xC0) == 0x80;
+}
+
+// Length of the well-formed UTF-8 sequence at the start of `text`, or 0
+// (Unicode Table 3-7: no overlongs, no surrogates, nothing past U+10FFFF).
+std::size_t sequence_length(std::string_view text) {
+  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(0);
+  if (lead < 0x80) return 1;
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  if (byte(1) < low || byte(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if (!continuation(byte(i))) return 0;
+  }
+  return length;
+}
+
+}  // namespace
+
+tl::expected<LogLevel, std::string> parse_log_level(std::string_view text) {
+  if (text == "trace") return LogLevel::trace;
+  if (text == "debug") return LogLevel::debug;
+  if (text == "info") return LogLevel::info;
+  if (text == "warn" || text == "warning") return LogLevel::warn;
+  if (text == "error") return LogLevel::error;
+  if (text == "off") return LogLevel::off;
+  return tl::unexpected(fmt::format(
+      "unknown log level \"{}\" (expected trace, debug, info, warn, error or off)", text));
+}
+
+std::string_view to_string(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace:
+      return "trace";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::off:
+      return "off";
+  }
+  return "info";
+}
+
+Fields& Fields::add(std::string_view key, std::string_view value) {
+  fields_.push_back(Field{std::string(key), std::string(value)});
+  return *this;
+}
+
+Fields& Fields::add(std::string_view key, bool value) {
+  fields_.push_back(Field{std::string(key), value});
+  return *this;
+}
+
+Fields& Fields::add_signed(std::string_view key, std::int64_t value) {
+  fields_.push_back(Field{std::string(key), value});
+  return *this;
+}
+
+Fields& Fields::add_unsigned(std::string_view key, std::uint64_t value) {
+  fields_.push_back(Field{std::string(key), value});
+  return *this;
+}
+
+Fields& Fields::add(std::string_view key, double value) {
+  fields_.push_back(Field{std::string(key), value});
+  return *this;
+}
+
+Fields& Fields::add(std::string_view key, Fields nested) {
+  fields_.push_back(Field{std::string(key), std::move(nested)});
+  return *this;
+}
+
+bool Fields::empty() const {
+  return fields_.empty();
+}
+const std::vector<Field>& Fields::entries() const {
+  return fields_;
+}
+
+std::string to_valid_utf8(std::string_view text) {
+  std::string result;
+  result.reserve(text.size());
+  while (!text.empty()) {
+    const std::size_t length = sequence_length(text);
+    if (length == 0) {
+      result += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      text.remove_prefix(1);
+    } else {
+      result.append(text.substr(0, length));
+      text.remove_prefix(length);
+    }
+  }
+  return result;
+}
+
+std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_view msg,
+                            const Fields& fields) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("ts");
+  write_string(writer, iso8601_utc_ms(unix_ms));
+  writer.Key("level");
+  write_string(writer, to_string(level));
+  writer.Key("msg");
+  write_string(writer, msg);
+  write_fields(writer, fields);
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Fields object_fields(const pipeline::ObjectReport& report, std::string_view bucket,
+                     std::string_view key, std::uint64_t size, double duration_s,
+                     std::uint64_t retries) {
+  Fields reasons;
+  for (std::size_t code = 0; code < core::kReasonCodeCount; ++code) {
+    if (report.tally.by_reason[code] > 0) {
+      reasons.add(core::to_string(static_cast<core::ReasonCode>(code)),
+                  report.tally.by_reason[code]);
+    }
+  }
+  // Rates are of this run's work: a resumed object re-reads its durable
+  // prefix, but only the records past it were processed now.
+  const std::uint64_t records_this_run =
+      report.tally.records > report.resumed_from ? report.tally.records - report.resumed_from : 0;
+  const double records_per_s =
+      duration_s > 0 ? static_cast<double>(records_this_run) / duration_s : 0.0;
+  const double mb_per_s =
+      duration_s > 0 ? static_cast<double>(report.raw_bytes) / 1e6 / duration_s : 0.0;
+
+  Fields fields;
+  fields.add("bucket", bucket)
+      .add("key", key)
+      .add("size", size)
+      .add("format", core::to_string(report.format))
+      .add("status", pipeline::to_string(report.status))
+      .add("records", report.tally.records)
+      .add("written", report.written)
+      .add("rejected", report.rejected)
+      .add("duplicates", report.tally.duplicates)
+      .add("conflicts", report.conflicts)
+      .add("faults", report.faults)
+      .add("reasons", std::move(reasons))
+      .add("retries", retries)
+      .add("duration_ms", std::llround(duration_s * 1000))
+      .add("records_per_s", std::round(records_per_s * 10) / 10)
+      .add("mb_per_s", std::round(mb_per_s * 1000) / 1000)
+      .add("resumed_from", report.resumed_from);
+  if (!report.error.empty()) fields.add("error", report.error);
+  return fields;
+}
+
+Log::Log(LogLevel level)
+    : logger_(std::make_shared<spdlog::logger>("salesflow",
+                                               std::make_shared<spdlog::sinks::stderr_sink_mt>())) {
+  logger_->set_pattern("%v");  // the line is complete JSON already
+  set_level(level);
+}
+
+Log::Log(std::ostream& out, LogLevel level)
+    : logger_(std::make_shared<spdlog::logger>(
+          "salesflow", std::make_shared<spdlog::sinks::ostream_sink_mt>(out, true))) {
+  logger_->set_pattern("%v");
+  set_level(level);
+}
+
+Log::~Log() = default;
+Log::Log(Log&&) noexcept = default;
+Log& Log::operator=(Log&&) noexcept = default;
+
+bool Log::enabled(LogLevel level) const {
+  return logger_ != nullptr && level != LogLevel::off && logger_->should_log(spdlog_level(level));
+}
+
+void Log::set_level(LogLevel level) {
+  logger_->set_level(spdlog_level(level));
+}
+
+void Log::write(LogLevel level, std::string_view msg, const Fields& fields) {
+  if (!enabled(level)) return;
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const std::string line = format_log_line(now, level, msg, fields);
+  logger_->log(spdlog_level(level), spdlog::string_view_t(line.data(), line.size()));
+}
+
+void Log::log_object(const pipeline::ObjectReport& report, std::string_view bucket,
+                     std::string_view key, std::uint64_t size, double duration_s,
+                     std::uint64_t retries) {
+  LogLevel level = LogLevel::info;
+  if (report.status == pipeline::ObjectStatus::failed) {
+    level = LogLevel::error;
+  } else if (report.status != pipeline::ObjectStatus::completed) {
+    level = LogLevel::warn;
+  }
+  if (!enabled(level)) return;
+  write(level, "object finished", object_fields(report, bucket, key, size, duration_s, retries));
+}
+
+}  // namespace salesflow::app

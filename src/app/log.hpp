@@ -1,0 +1,120 @@
+#pragma once
+// Structured logging: one JSON object per line,
+//   {"ts":"2024-03-14T09:26:53.589Z","level":"info","msg":"...", ...fields}
+// on stderr (or any stream, for tests). Each Log owns its spdlog logger; none
+// is registered globally.
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <tl/expected.hpp>
+#include <variant>
+#include <vector>
+
+#include "pipeline/object_processor.hpp"
+
+namespace spdlog {
+class logger;
+}
+
+namespace salesflow::app {
+
+enum class LogLevel { trace, debug, info, warn, error, off };
+
+// "trace", "debug", "info", "warn" (or "warning"), "error", "off".
+tl::expected<LogLevel, std::string> parse_log_level(std::string_view text);
+std::string_view to_string(LogLevel level);
+
+struct Field;
+
+// The members of a log line after ts, level and msg, in the order added. A
+// value type: build one, pass it to a Log call. Keys should be unique: a
+// repeated key is written twice (valid JSON, but readers keep one).
+class Fields {
+ public:
+  Fields& add(std::string_view key, std::string_view value);
+  Fields& add(std::string_view key, const char* value) { return add(key, std::string_view(value)); }
+  Fields& add(std::string_view key, const std::string& value) {
+    return add(key, std::string_view(value));
+  }
+  Fields& add(std::string_view key, bool value);
+  Fields& add(std::string_view key, int value) { return add_signed(key, value); }
+  Fields& add(std::string_view key, long value) { return add_signed(key, value); }
+  Fields& add(std::string_view key, long long value) { return add_signed(key, value); }
+  Fields& add(std::string_view key, unsigned value) { return add_unsigned(key, value); }
+  Fields& add(std::string_view key, unsigned long value) { return add_unsigned(key, value); }
+  Fields& add(std::string_view key, unsigned long long value) { return add_unsigned(key, value); }
+  Fields& add(std::string_view key, double value);   // non-finite values are written as null
+  Fields& add(std::string_view key, Fields nested);  // a nested object
+
+  bool empty() const;
+  const std::vector<Field>& entries() const;
+
+ private:
+  Fields& add_signed(std::string_view key, std::int64_t value);
+  Fields& add_unsigned(std::string_view key, std::uint64_t value);
+
+  std::vector<Field> fields_;
+};
+
+struct Field {
+  std::string key;
+  std::variant<std::string, bool, std::int64_t, std::uint64_t, double, Fields> value;
+};
+
+// The fields of the per-object line: bucket, key, size, format, status,
+// records, written, rejected, duplicates, conflicts, faults, reasons{code:count}
+// (codes with a nonzero count), retries, duration_ms, records_per_s (records
+// read by this run, resumed ones excluded), mb_per_s (object bytes read, 10^6
+// per MB), resumed_from, and error when there is one.
+Fields object_fields(const pipeline::ObjectReport& report, std::string_view bucket,
+                     std::string_view key, std::uint64_t size, double duration_s,
+                     std::uint64_t retries);
+
+class Log {
+ public:
+  // Lines to stderr.
+  explicit Log(LogLevel level = LogLevel::info);
+  // Lines to `out`, which must outlive the Log.
+  Log(std::ostream& out, LogLevel level);
+  ~Log();
+  Log(Log&&) noexcept;
+  Log& operator=(Log&&) noexcept;
+
+  bool enabled(LogLevel level) const;
+  void set_level(LogLevel level);
+
+  // Thread-safe; a line is written whole or not at all. Text that is not
+  // UTF-8 is written with U+FFFD in place of the bad bytes, so every line
+  // stays valid JSON.
+  void write(LogLevel level, std::string_view msg, const Fields& fields = {});
+  void debug(std::string_view msg, const Fields& fields = {}) {
+    write(LogLevel::debug, msg, fields);
+  }
+  void info(std::string_view msg, const Fields& fields = {}) { write(LogLevel::info, msg, fields); }
+  void warn(std::string_view msg, const Fields& fields = {}) { write(LogLevel::warn, msg, fields); }
+  void error(std::string_view msg, const Fields& fields = {}) {
+    write(LogLevel::error, msg, fields);
+  }
+
+  // "object finished" with object_fields: info when completed, warn when
+  // interrupted or the lease was lost, error when failed.
+  void log_object(const pipeline::ObjectReport& report, std::string_view bucket,
+                  std::string_view key, std::uint64_t size, double duration_s,
+                  std::uint64_t retries);
+
+ private:
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+// One line without its newline, for the given time (milliseconds since the
+// epoch); what Log::write writes.
+std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_view msg,
+                            const Fields& fields);
+
+// `text` with each byte sequence that is not UTF-8 replaced by U+FFFD.
+std::string to_valid_utf8(std::string_view text);
+
+}  // namespace salesflow::app
