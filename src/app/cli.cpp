@@ -21,6 +21,10 @@ int run_cli(int argc, char** argv) {
   int status = kExitOk;
   add_global_options(cli, settings);
   add_validate_command(cli, settings, status);
+  add_init_command(cli, settings, status);
+  add_worker_command(cli, settings, status);
+  add_process_command(cli, settings, status);
+  add_dlq_command(cli, settings, status);
 
   try {
     cli.parse(argc, argv);

@@ -110,6 +110,9 @@ class Run final : public core::RecordHandler {
     auto read = source([this](std::string_view chunk) {
       report_.raw_bytes += chunk.size();
       reader_.feed(chunk, *this);
+      if (options_.on_chunk) {
+        options_.on_chunk(chunk.size());
+      }
       return !should_stop();
     });
     if (!read) {

@@ -27,6 +27,8 @@ struct ProcessorOptions {
   // Keep each item's raw text until it is acknowledged, so a sink's `conflict`
   // answer can become a duplicate_key envelope (conflict-rejecting mode).
   bool keep_raw_for_conflicts = false;
+  // Called on the reading thread after each chunk: its size in bytes. Must be cheap.
+  std::function<void(std::uint64_t chunk_bytes)> on_chunk;
 };
 
 // Durable progress: every record with index < next_index, and every fault

@@ -1,0 +1,247 @@
+// `salesflow dlq stats` and `salesflow dlq peek N`: look at the records DLQ
+// without consuming it. Messages are received with a short visibility timeout
+// and handed back (visibility 0) at once; SQS counts each look as a receive.
+
+#include <fmt/core.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+#include <simdjson.h>
+
+#include <map>
+#include <set>
+
+#include "app/aws_context.hpp"
+#include "app/commands.hpp"
+
+namespace salesflow::app {
+namespace {
+
+struct DlqOptions {
+  std::size_t count = 10;
+  std::size_t limit = 100000;
+  bool json = false;
+};
+
+struct EnvelopeView {
+  std::string id;
+  std::string kind;
+  std::string source;  // s3://bucket/key
+  std::vector<std::string> codes;
+  std::string location;  // "record 12 (line 13)" or "bytes 10..99"
+  std::string raw_excerpt;
+  bool parsed = false;
+};
+
+std::string excerpt(std::string_view text, std::size_t max) {
+  std::string out(text.substr(0, max));
+  for (auto& c : out) {
+    if (c == '\n' || c == '\r' || c == '\t') {
+      c = ' ';
+    }
+  }
+  if (text.size() > max) {
+    out += "...";
+  }
+  return out;
+}
+
+EnvelopeView view_of(const std::string& body) {
+  EnvelopeView view;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(body).get(doc) != simdjson::SUCCESS) {
+    view.raw_excerpt = excerpt(body, 120);
+    return view;
+  }
+  std::string_view text;
+  if (doc["id"].get(text) == simdjson::SUCCESS) view.id = text;
+  if (doc["kind"].get(text) == simdjson::SUCCESS) view.kind = text;
+  std::string_view bucket;
+  std::string_view key;
+  if (doc["source"]["bucket"].get(bucket) == simdjson::SUCCESS &&
+      doc["source"]["key"].get(key) == simdjson::SUCCESS) {
+    view.source = fmt::format("s3://{}/{}", bucket, key);
+  }
+  simdjson::dom::array reasons;
+  if (doc["reasons"].get(reasons) == simdjson::SUCCESS) {
+    for (const auto reason : reasons) {
+      if (reason["code"].get(text) == simdjson::SUCCESS) {
+        view.codes.emplace_back(text);
+      }
+    }
+  }
+  std::uint64_t index = 0;
+  std::uint64_t line = 0;
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+  if (doc["record"]["index"].get(index) == simdjson::SUCCESS) {
+    view.location = fmt::format("record {}", index);
+    if (doc["record"]["line"].get(line) == simdjson::SUCCESS && line != 0) {
+      view.location += fmt::format(" (line {})", line);
+    }
+  } else if (doc["fault"]["begin"].get(begin) == simdjson::SUCCESS &&
+             doc["fault"]["end"].get(end) == simdjson::SUCCESS) {
+    view.location = fmt::format("bytes {}..{}", begin, end);
+  }
+  if (doc["raw"].get(text) == simdjson::SUCCESS) {
+    view.raw_excerpt = excerpt(text, 120);
+  } else if (doc["raw_s3"]["key"].get(text) == simdjson::SUCCESS) {
+    view.raw_excerpt = fmt::format("(offloaded to s3://.../{})", text);
+  }
+  view.parsed = true;
+  return view;
+}
+
+// Receives up to `limit` distinct messages, then makes them all visible again.
+tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsContext& aws,
+                                                             const std::string& url,
+                                                             std::size_t limit) {
+  std::vector<aws::SqsMessage> seen;
+  std::set<std::string> ids;
+  std::vector<aws::VisibilityChange> release;
+  int empty_receives = 0;
+  while (seen.size() < limit && empty_receives < 2) {
+    aws::ReceiveOptions options;
+    options.max_messages = static_cast<int>(std::min<std::size_t>(10, limit - seen.size()));
+    options.wait_seconds = 1;
+    options.visibility_timeout = 60;
+    auto received = aws.sqs().receive(url, options);
+    if (!received) {
+      return tl::make_unexpected(received.error().to_string());
+    }
+    empty_receives = received->empty() ? empty_receives + 1 : 0;
+    for (auto& message : *received) {
+      release.push_back(aws::VisibilityChange{message.receipt_handle, 0});
+      if (ids.insert(message.message_id).second) {
+        seen.push_back(std::move(message));
+      }
+    }
+  }
+  for (std::size_t at = 0; at < release.size(); at += aws::SqsClient::kMaxBatchEntries) {
+    const auto end = std::min(release.size(), at + aws::SqsClient::kMaxBatchEntries);
+    auto released = aws.sqs().change_visibility_batch(
+        url, std::vector<aws::VisibilityChange>(release.begin() + static_cast<long>(at),
+                                                release.begin() + static_cast<long>(end)));
+    if (!released) {
+      fmt::print(stderr,
+                 "salesflow dlq: handing messages back failed ({}); they reappear within 60 s\n",
+                 released.error().to_string());
+    }
+  }
+  return seen;
+}
+
+int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
+  auto aws = AwsContext::create(settings);
+  if (!aws) {
+    fmt::print(stderr, "salesflow dlq: {}\n", aws.error());
+    return kExitUsage;
+  }
+  auto url = (*aws)->queue_url(settings.resources.dlq);
+  if (!url) {
+    fmt::print(stderr, "salesflow dlq: {}\n", url.error());
+    return kExitUsage;
+  }
+  auto messages = look(**aws, *url, stats ? options.limit : options.count);
+  if (!messages) {
+    fmt::print(stderr, "salesflow dlq: {}\n", messages.error());
+    return kExitFindings;
+  }
+  if (!stats) {
+    for (const auto& message : *messages) {
+      if (options.json) {
+        fmt::print("{}\n", message.body);
+        continue;
+      }
+      const EnvelopeView view = view_of(message.body);
+      if (!view.parsed) {
+        fmt::print("{}  (not a salesflow envelope) {}\n", message.message_id, view.raw_excerpt);
+        continue;
+      }
+      std::string codes;
+      for (const auto& code : view.codes) {
+        codes += (codes.empty() ? "" : ",") + code;
+      }
+      fmt::print("{}  {}  {}  {}\n    {}\n", view.id, view.source, view.location, codes,
+                 view.raw_excerpt);
+    }
+    return kExitOk;
+  }
+
+  std::map<std::string, std::size_t> by_code;
+  std::map<std::string, std::size_t> by_source;
+  std::size_t foreign = 0;
+  for (const auto& message : *messages) {
+    const EnvelopeView view = view_of(message.body);
+    if (!view.parsed) {
+      ++foreign;
+      continue;
+    }
+    for (const auto& code : std::set<std::string>(view.codes.begin(), view.codes.end())) {
+      ++by_code[code];
+    }
+    ++by_source[view.source];
+  }
+  if (options.json) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    const auto key = [&w](std::string_view k) {
+      w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+    };
+    w.StartObject();
+    key("messages");
+    w.Uint64(messages->size());
+    key("not_envelopes");
+    w.Uint64(foreign);
+    key("by_reason");
+    w.StartObject();
+    for (const auto& [code, count] : by_code) {
+      key(code);
+      w.Uint64(count);
+    }
+    w.EndObject();
+    key("by_source");
+    w.StartObject();
+    for (const auto& [source, count] : by_source) {
+      key(source);
+      w.Uint64(count);
+    }
+    w.EndObject();
+    w.EndObject();
+    fmt::print("{}\n", buffer.GetString());
+    return kExitOk;
+  }
+  fmt::print("{} messages in {}{}\n", messages->size(), settings.resources.dlq,
+             messages->size() >= options.limit ? " (limit reached; there may be more)" : "");
+  fmt::print("by reason (a message counts once per code):\n");
+  for (const auto& [code, count] : by_code) {
+    fmt::print("  {:<18} {}\n", code, count);
+  }
+  fmt::print("by source file:\n");
+  for (const auto& [source, count] : by_source) {
+    fmt::print("  {:>8}  {}\n", count, source);
+  }
+  if (foreign != 0) {
+    fmt::print("{} messages are not salesflow envelopes\n", foreign);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_dlq_command(CLI::App& root, Settings& settings, int& status) {
+  auto options = std::make_shared<DlqOptions>();
+  auto* dlq = root.add_subcommand("dlq", "Look at the records DLQ without consuming it");
+  dlq->require_subcommand(1);
+  auto* stats = dlq->add_subcommand("stats", "Count envelopes by reason code and by source file");
+  stats->add_flag("--json", options->json, "Machine-readable output");
+  stats->add_option("--limit", options->limit, "Read at most this many messages")
+      ->capture_default_str();
+  stats->callback([&settings, &status, options] { status = run_dlq(settings, *options, true); });
+  auto* peek = dlq->add_subcommand("peek", "Show the first N envelopes");
+  peek->add_option("count", options->count, "How many")->capture_default_str();
+  peek->add_flag("--json", options->json, "Print the envelopes as they are (JSON Lines)");
+  peek->callback([&settings, &status, options] { status = run_dlq(settings, *options, false); });
+}
+
+}  // namespace salesflow::app

@@ -1,0 +1,76 @@
+#include "app/observe.hpp"
+
+#include <iostream>
+
+namespace salesflow::app {
+
+Observers::Observers(const Settings& settings)
+    : log_(parse_log_level(settings.log_level).value_or(LogLevel::info)) {
+  auto metrics = Metrics::create(settings.metrics_addr);
+  if (!metrics) {
+    error_ = "--metrics-addr " + settings.metrics_addr + ": " + metrics.error();
+    metrics_ = std::make_unique<Metrics>();
+    return;
+  }
+  metrics_ = std::move(*metrics);
+}
+
+void Observers::object_done(std::string_view bucket, std::string_view key,
+                            const pipeline::JobResult& result) {
+  using pipeline::JobOutcome;
+  const double seconds = result.elapsed.count();
+  switch (result.outcome) {
+    case JobOutcome::already_done:
+      metrics_->object_skipped(kObjectSkippedDone);
+      log_.info("object skipped",
+                Fields().add("bucket", bucket).add("key", key).add("reason", "already done"));
+      return;
+    case JobOutcome::held:
+      metrics_->object_skipped(kObjectLeaseBusy);
+      log_.info("object skipped",
+                Fields().add("bucket", bucket).add("key", key).add("reason", result.error));
+      return;
+    case JobOutcome::missing:
+    case JobOutcome::superseded:
+      if (result.report.tally.records == 0) {
+        metrics_->object_skipped(kObjectNotFound);
+        log_.warn("object skipped", Fields()
+                                        .add("bucket", bucket)
+                                        .add("key", key)
+                                        .add("reason", pipeline::to_string(result.outcome))
+                                        .add("error", result.error));
+        return;
+      }
+      break;
+    case JobOutcome::completed:
+    case JobOutcome::failed:
+    case JobOutcome::interrupted:
+    case JobOutcome::lease_lost:
+      break;
+  }
+  metrics_->object_finished(result.report, seconds);
+  pipeline::ObjectReport report = result.report;
+  if (report.error.empty() && !result.error.empty()) {
+    report.error = result.error;
+  }
+  log_.log_object(report, bucket, key, result.size, seconds, 0);
+}
+
+void Observers::note(std::string_view level, const std::string& text) {
+  const LogLevel parsed = parse_log_level(level).value_or(LogLevel::info);
+  log_.write(parsed, text);
+}
+
+void Observers::queue_lag(double seconds) {
+  metrics_->set_queue_lag(seconds);
+}
+
+void Observers::objects_in_flight(int count) {
+  metrics_->set_objects_in_flight(count);
+}
+
+void Observers::flush() {
+  std::cerr.flush();
+}
+
+}  // namespace salesflow::app

@@ -1,0 +1,193 @@
+// `salesflow process`: the worker's pipeline for objects named on the command
+// line (or every object under a prefix), without a queue.
+
+#include <fmt/core.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "app/aws_context.hpp"
+#include "app/commands.hpp"
+#include "app/job_runtime.hpp"
+#include "app/observe.hpp"
+#include "app/progress.hpp"
+#include "app/signals.hpp"
+
+namespace salesflow::app {
+namespace {
+
+struct ProcessOptions {
+  std::vector<std::string> urls;
+  bool recursive = false;
+};
+
+struct S3Url {
+  std::string bucket;
+  std::string key;
+};
+
+tl::expected<S3Url, std::string> parse_s3_url(std::string_view url) {
+  constexpr std::string_view kScheme = "s3://";
+  if (url.substr(0, kScheme.size()) != kScheme) {
+    return tl::make_unexpected(fmt::format("{}: not an s3://bucket/key URL", url));
+  }
+  url.remove_prefix(kScheme.size());
+  const auto slash = url.find('/');
+  S3Url parsed{std::string(url.substr(0, slash)), slash == std::string_view::npos
+                                                      ? std::string()
+                                                      : std::string(url.substr(slash + 1))};
+  if (parsed.bucket.empty()) {
+    return tl::make_unexpected(fmt::format("s3://{}: no bucket", url));
+  }
+  return parsed;
+}
+
+struct Target {
+  pipeline::ObjectVersion version;
+  std::uint64_t size = 0;
+};
+
+tl::expected<std::vector<Target>, std::string> expand(AwsContext& aws,
+                                                      const ProcessOptions& options) {
+  std::vector<Target> targets;
+  for (const auto& url : options.urls) {
+    auto parsed = parse_s3_url(url);
+    if (!parsed) {
+      return tl::make_unexpected(parsed.error());
+    }
+    if (!options.recursive) {
+      if (parsed->key.empty()) {
+        return tl::make_unexpected(url + ": names a bucket; add a key, or --recursive");
+      }
+      targets.push_back(Target{{parsed->bucket, parsed->key, "", ""}, 0});
+      continue;
+    }
+    auto listed = aws.s3().list_all_objects(parsed->bucket, parsed->key);
+    if (!listed) {
+      return tl::make_unexpected(url + ": " + listed.error().to_string());
+    }
+    for (const auto& object : *listed) {
+      if (!object.key.empty() && object.key.back() == '/') {
+        continue;  // a "folder" placeholder
+      }
+      targets.push_back(Target{{parsed->bucket, object.key, "", ""}, object.size});
+    }
+  }
+  return targets;
+}
+
+int run_process(const Settings& settings, const ProcessOptions& options) {
+  // First, before any thread exists, so every thread inherits the blocked signals.
+  std::function<void()> flush_logs;
+  StopSignals signals(std::chrono::seconds(settings.grace_period_s), [&flush_logs] {
+    if (flush_logs) {
+      flush_logs();
+    }
+  });
+  Observers observers(settings);
+  flush_logs = [&observers] { observers.flush(); };
+  if (!observers.ok()) {
+    fmt::print(stderr, "salesflow process: {}\n", observers.error());
+    return kExitUsage;
+  }
+  auto rules = load_rules(settings);
+  if (!rules) {
+    fmt::print(stderr, "salesflow process: {}\n", rules.error());
+    return kExitUsage;
+  }
+  auto aws = AwsContext::create(settings);
+  if (!aws) {
+    fmt::print(stderr, "salesflow process: {}\n", aws.error());
+    return kExitUsage;
+  }
+  auto targets = expand(**aws, options);
+  if (!targets) {
+    fmt::print(stderr, "salesflow process: {}\n", targets.error());
+    return kExitUsage;
+  }
+  std::uint64_t total_bytes = 0;
+  for (const auto& target : *targets) {
+    total_bytes += target.size;
+  }
+
+  auto runtime = JobRuntime::create(**aws, settings, *rules);
+  if (!runtime) {
+    fmt::print(stderr, "salesflow process: {}\n", runtime.error());
+    return kExitUsage;
+  }
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> records{0};
+  (*runtime)->environment().options.on_chunk = [&bytes](std::uint64_t chunk) { bytes += chunk; };
+
+  Progress progress(fmt::format("{} object(s)", targets->size()), total_bytes, true);
+  std::mutex mutex;
+  std::size_t next = 0;
+  int failures = 0;
+  const auto work = [&] {
+    core::RecordValidator validator(*rules);
+    for (;;) {
+      Target target;
+      {
+        const std::scoped_lock lock(mutex);
+        if (next == targets->size() || signals.stop().load()) {
+          return;
+        }
+        target = (*targets)[next++];
+      }
+      const auto result = pipeline::run_object_job((*runtime)->environment(), validator,
+                                                   target.version, target.size, &signals.stop());
+      records += result.report.tally.records;
+      observers.object_done(target.version.bucket, target.version.key, result);
+      if (!pipeline::settles_notification(result.outcome)) {
+        const std::scoped_lock lock(mutex);
+        ++failures;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  const auto count = std::min<std::size_t>(static_cast<std::size_t>(settings.objects_in_flight),
+                                           std::max<std::size_t>(1, targets->size()));
+  for (std::size_t i = 0; i < count; ++i) {
+    threads.emplace_back(work);
+  }
+  while (true) {
+    {
+      const std::scoped_lock lock(mutex);
+      if (next == targets->size() || signals.stop().load()) {
+        break;
+      }
+    }
+    progress.update(bytes.load(), records.load());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  progress.done();
+  return failures == 0 && !signals.stop().load() ? kExitOk : kExitFindings;
+}
+
+}  // namespace
+
+void add_process_command(CLI::App& root, Settings& settings, int& status) {
+  auto options = std::make_shared<ProcessOptions>();
+  auto* command = root.add_subcommand(
+      "process",
+      "Run named objects (or, with --recursive, every object under a prefix) through the same\n"
+      "pipeline as the worker, without a queue: a backfill. Objects the ledger knows as done\n"
+      "are skipped. Exit status: 0 every object settled, 1 some failed (rerun to resume them),\n"
+      "2 usage or configuration error.");
+  command
+      ->add_option("urls", options->urls, "s3://bucket/key, or s3://bucket/prefix with --recursive")
+      ->required();
+  command->add_flag("--recursive", options->recursive, "Every object under each prefix");
+  add_processing_options(*command, settings);
+  command
+      ->add_option("--grace-period", settings.grace_period_s,
+                   "Seconds to checkpoint after SIGTERM/SIGINT before exiting")
+      ->capture_default_str();
+  command->callback([&settings, &status, options] { status = run_process(settings, *options); });
+}
+
+}  // namespace salesflow::app

@@ -1,0 +1,364 @@
+#include "app/worker.hpp"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "app/job_runtime.hpp"
+
+namespace salesflow::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct MessageWork {
+  aws::SqsMessage message;
+  std::size_t remaining = 0;
+  bool settled = true;
+  int retry_after_s = 0;  // when not settled: when to see the message again
+};
+
+struct ObjectTask {
+  std::shared_ptr<MessageWork> message;
+  pipeline::ObjectEvent event;
+};
+
+// Seconds since the message was first sent (SentTimestamp, epoch milliseconds).
+double message_age_s(const aws::SqsMessage& message) {
+  const auto found = message.attributes.find("SentTimestamp");
+  if (found == message.attributes.end()) {
+    return 0.0;
+  }
+  std::int64_t sent_ms = 0;
+  std::from_chars(found->second.data(), found->second.data() + found->second.size(), sent_ms);
+  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return std::max<double>(0.0, static_cast<double>(now_ms - sent_ms) / 1000.0);
+}
+
+}  // namespace
+
+struct Worker::State {
+  State(AwsContext& aws_context, const Settings& worker_settings, core::Rules worker_rules,
+        WorkerHooks worker_hooks)
+      : aws(aws_context),
+        settings(worker_settings),
+        rules(std::move(worker_rules)),
+        hooks(std::move(worker_hooks)) {}
+
+  AwsContext& aws;
+  Settings settings;
+  core::Rules rules;
+  WorkerHooks hooks;
+  std::string queue_url;
+  std::unique_ptr<JobRuntime> runtime;
+
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::deque<ObjectTask> tasks;
+  std::map<MessageWork*, std::shared_ptr<MessageWork>> active;  // messages in work
+  std::map<std::string, pipeline::ObjectVersion> leases;        // objects in work, by ledger id
+  int busy = 0;
+  bool closing = false;
+  std::atomic<bool> interrupt{false};
+  WorkerSummary summary;
+
+  void note(std::string_view level, const std::string& text) const {
+    if (hooks.note) {
+      hooks.note(level, text);
+    }
+  }
+
+  // Deletes a settled message, or hands an unsettled one back to the queue.
+  void finish_message(const std::shared_ptr<MessageWork>& work) {
+    if (work->settled) {
+      auto deleted = aws.sqs().delete_batch(queue_url, {work->message.receipt_handle});
+      if (!deleted || !deleted->ok()) {
+        note("warn",
+             fmt::format("deleting notification {} failed ({}); it will come back and be "
+                         "recognised as done",
+                         work->message.message_id,
+                         deleted ? deleted->failed.front().message : deleted.error().to_string()));
+      }
+      return;
+    }
+    auto changed_visibility = aws.sqs().change_visibility(
+        queue_url, aws::VisibilityChange{work->message.receipt_handle, work->retry_after_s});
+    if (!changed_visibility) {
+      note("warn", fmt::format("releasing notification {} failed: {}", work->message.message_id,
+                               changed_visibility.error().to_string()));
+    }
+  }
+
+  void object_finished(const std::shared_ptr<MessageWork>& work,
+                       const pipeline::JobResult& result) {
+    bool last = false;
+    {
+      const std::scoped_lock lock(mutex);
+      ++summary.objects;
+      if (result.outcome == pipeline::JobOutcome::completed) {
+        ++summary.completed;
+      }
+      if (!pipeline::settles_notification(result.outcome)) {
+        ++summary.failed;
+        work->settled = false;
+        int retry_after = 0;
+        if (result.outcome == pipeline::JobOutcome::failed) {
+          // Back off with the receive count, within the visibility timeout's order.
+          retry_after = std::min(settings.visibility_timeout_s,
+                                 5 * std::max(1, work->message.receive_count()));
+        } else if (result.outcome == pipeline::JobOutcome::held) {
+          retry_after = std::min(settings.lease_s, settings.visibility_timeout_s);
+        }
+        work->retry_after_s = std::max(work->retry_after_s, retry_after);
+      }
+      last = --work->remaining == 0;
+      if (last) {
+        active.erase(work.get());
+      }
+    }
+    if (last) {
+      finish_message(work);
+    }
+    changed.notify_all();
+  }
+
+  void object_loop() {
+    core::RecordValidator validator(rules);
+    for (;;) {
+      ObjectTask task;
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [this] { return closing || !tasks.empty(); });
+        if (tasks.empty()) {
+          return;
+        }
+        task = std::move(tasks.front());
+        tasks.pop_front();
+        ++busy;
+        if (hooks.objects_in_flight) {
+          hooks.objects_in_flight(busy);
+        }
+      }
+      const pipeline::ObjectVersion version{task.event.bucket, task.event.key, task.event.etag,
+                                            task.event.version_id};
+      const std::string lease_id = version.ledger_id();
+      {
+        const std::scoped_lock lock(mutex);
+        leases.emplace(lease_id, version);
+      }
+      const pipeline::JobResult result = pipeline::run_object_job(
+          runtime->environment(), validator, version, task.event.size, &interrupt);
+      {
+        const std::scoped_lock lock(mutex);
+        leases.erase(lease_id);
+        --busy;
+        if (hooks.objects_in_flight) {
+          hooks.objects_in_flight(busy);
+        }
+      }
+      if (hooks.object_done) {
+        hooks.object_done(task.event, result);
+      }
+      object_finished(task.message, result);
+    }
+  }
+
+  // Keeps messages invisible and leases alive while their objects are in work.
+  void heartbeat_loop() {
+    const auto period = std::chrono::seconds(
+        std::max(1, std::min(settings.visibility_timeout_s, settings.lease_s) / 3));
+    std::unique_lock lock(mutex);
+    for (;;) {
+      if (changed.wait_for(lock, period,
+                           [this] { return closing && busy == 0 && active.empty(); })) {
+        return;
+      }
+      std::vector<aws::VisibilityChange> extensions;
+      for (const auto& [raw, work] : active) {
+        extensions.push_back(
+            aws::VisibilityChange{work->message.receipt_handle, settings.visibility_timeout_s});
+      }
+      std::vector<pipeline::ObjectVersion> objects;
+      for (const auto& [id, version] : leases) {
+        objects.push_back(version);
+      }
+      lock.unlock();
+      for (std::size_t at = 0; at < extensions.size(); at += aws::SqsClient::kMaxBatchEntries) {
+        const auto end = std::min(extensions.size(), at + aws::SqsClient::kMaxBatchEntries);
+        auto extended = aws.sqs().change_visibility_batch(
+            queue_url,
+            std::vector<aws::VisibilityChange>(extensions.begin() + static_cast<long>(at),
+                                               extensions.begin() + static_cast<long>(end)));
+        if (!extended || !extended->ok()) {
+          note("warn",
+               "extending the visibility of notifications in work failed: " +
+                   (extended ? extended->failed.front().message : extended.error().to_string()));
+        }
+      }
+      for (const auto& object : objects) {
+        auto renewed = runtime->ledger().renew(object);
+        if (!renewed) {
+          note("warn", "renewing the lease of " + object.ledger_id() +
+                           " failed: " + renewed.error().to_string());
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  // Takes a received message apart into object tasks, or settles it at once.
+  void dispatch(aws::SqsMessage message) {
+    auto parsed = pipeline::parse_notification(message.body);
+    if (!parsed) {
+      note("error", fmt::format("notification {} (receive {}) is not an S3 event: {}; it stays in "
+                                "the queue and moves to the poison queue after {} receives",
+                                message.message_id, message.receive_count(), parsed.error(),
+                                settings.max_receive_count));
+      return;
+    }
+    for (const auto& ignored : parsed->ignored) {
+      note("info", "ignoring " + ignored);
+    }
+    auto work = std::make_shared<MessageWork>();
+    work->message = std::move(message);
+    if (parsed->test_event || parsed->objects.empty()) {
+      if (parsed->test_event) {
+        note("info", "deleting s3:TestEvent " + work->message.message_id);
+      }
+      finish_message(work);
+      return;
+    }
+    const std::scoped_lock lock(mutex);
+    work->remaining = parsed->objects.size();
+    active.emplace(work.get(), work);
+    for (auto& event : parsed->objects) {
+      tasks.push_back(ObjectTask{work, std::move(event)});
+    }
+    ++summary.messages;
+    changed.notify_all();
+  }
+};
+
+Worker::Worker(AwsContext& aws, const Settings& settings, core::Rules rules, WorkerHooks hooks)
+    : state_(std::make_unique<State>(aws, settings, std::move(rules), std::move(hooks))) {}
+
+Worker::~Worker() = default;
+
+tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& stop) {
+  State& s = *state_;
+  auto queue = s.aws.queue_url(s.settings.resources.notification_queue);
+  if (!queue) {
+    return tl::make_unexpected(queue.error());
+  }
+  s.queue_url = *queue;
+  auto runtime = JobRuntime::create(s.aws, s.settings, s.rules);
+  if (!runtime) {
+    return tl::make_unexpected(runtime.error());
+  }
+  s.runtime = std::move(*runtime);
+
+  std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(s.settings.objects_in_flight));
+  for (int i = 0; i < s.settings.objects_in_flight; ++i) {
+    threads.emplace_back([&s] { s.object_loop(); });
+  }
+  std::thread heartbeat([&s] { s.heartbeat_loop(); });
+
+  auto last_activity = Clock::now();
+  const bool idle_exit = s.settings.exit_when_idle_s >= 0;
+  const auto idle_limit = std::chrono::duration<double>(std::max(0.0, s.settings.exit_when_idle_s));
+  while (!stop.load()) {
+    {
+      std::unique_lock lock(s.mutex);
+      // Backpressure: do not take more notifications than objects can start soon.
+      if (s.tasks.size() >= static_cast<std::size_t>(s.settings.objects_in_flight)) {
+        s.changed.wait_for(lock, std::chrono::milliseconds(200));
+        continue;
+      }
+      if (idle_exit && s.active.empty() && Clock::now() - last_activity >= idle_limit) {
+        break;
+      }
+    }
+    aws::ReceiveOptions receive;
+    receive.max_messages = 10;
+    receive.visibility_timeout = s.settings.visibility_timeout_s;
+    receive.wait_seconds = 20;
+    if (idle_exit) {
+      receive.wait_seconds =
+          std::clamp(static_cast<int>(std::ceil(s.settings.exit_when_idle_s)), 1, 20);
+    }
+    // Long polls shorter than the default so a stop is noticed within seconds.
+    receive.wait_seconds = std::min(receive.wait_seconds, 5);
+    auto received = s.aws.sqs().receive(s.queue_url, receive);
+    if (!received) {
+      s.note("warn", "receiving notifications failed: " + received.error().to_string());
+      std::unique_lock lock(s.mutex);
+      s.changed.wait_for(lock, std::chrono::seconds(1));
+      continue;
+    }
+    if (received->empty()) {
+      continue;
+    }
+    last_activity = Clock::now();
+    double oldest = 0.0;
+    for (auto& message : *received) {
+      oldest = std::max(oldest, message_age_s(message));
+      if (stop.load()) {
+        // Arrived after the stop: hand it straight back.
+        auto work = std::make_shared<MessageWork>();
+        work->message = std::move(message);
+        work->settled = false;
+        s.finish_message(work);
+        continue;
+      }
+      s.dispatch(std::move(message));
+    }
+    if (s.hooks.queue_lag) {
+      s.hooks.queue_lag(oldest);
+    }
+    std::scoped_lock lock(s.mutex);
+    last_activity = Clock::now();
+  }
+
+  // Shutdown: objects not started go back to the queue at once; running ones
+  // get half the grace period to finish, then are interrupted.
+  std::vector<ObjectTask> unstarted;
+  {
+    const std::scoped_lock lock(s.mutex);
+    unstarted.assign(std::make_move_iterator(s.tasks.begin()),
+                     std::make_move_iterator(s.tasks.end()));
+    s.tasks.clear();
+    s.closing = true;
+  }
+  s.changed.notify_all();
+  for (auto& task : unstarted) {
+    pipeline::JobResult skipped;
+    skipped.outcome = pipeline::JobOutcome::interrupted;
+    s.object_finished(task.message, skipped);
+  }
+  if (stop.load()) {
+    const auto grace = std::chrono::seconds(s.settings.grace_period_s);
+    std::unique_lock lock(s.mutex);
+    if (!s.changed.wait_for(lock, grace / 2, [&s] { return s.busy == 0; })) {
+      s.note("info", "interrupting objects in work at half the grace period");
+      s.interrupt.store(true);
+    }
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  s.changed.notify_all();
+  heartbeat.join();
+  const std::scoped_lock lock(s.mutex);
+  return s.summary;
+}
+
+}  // namespace salesflow::app

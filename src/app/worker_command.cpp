@@ -1,0 +1,99 @@
+// `salesflow worker`: the event-driven processor.
+
+#include <fmt/core.h>
+
+#include "app/aws_context.hpp"
+#include "app/commands.hpp"
+#include "app/observe.hpp"
+#include "app/signals.hpp"
+#include "app/worker.hpp"
+
+namespace salesflow::app {
+namespace {
+
+int run_worker(const Settings& settings) {
+  // First, before any thread exists, so every thread inherits the blocked signals.
+  std::function<void()> flush_logs;
+  StopSignals signals(std::chrono::seconds(settings.grace_period_s), [&flush_logs] {
+    if (flush_logs) {
+      flush_logs();
+    }
+  });
+  Observers observers(settings);
+  if (!observers.ok()) {
+    fmt::print(stderr, "salesflow worker: {}\n", observers.error());
+    return kExitUsage;
+  }
+  flush_logs = [&observers] {
+    observers.note(
+        "warn", "grace period over: exiting with work in flight; it resumes from its checkpoint");
+    observers.flush();
+  };
+  auto rules = load_rules(settings);
+  if (!rules) {
+    fmt::print(stderr, "salesflow worker: {}\n", rules.error());
+    return kExitUsage;
+  }
+  auto aws = AwsContext::create(settings);
+  if (!aws) {
+    fmt::print(stderr, "salesflow worker: {}\n", aws.error());
+    return kExitUsage;
+  }
+  WorkerHooks hooks;
+  hooks.object_done = [&observers](const pipeline::ObjectEvent& event,
+                                   const pipeline::JobResult& result) {
+    observers.object_done(event.bucket, event.key, result);
+  };
+  hooks.note = [&observers](std::string_view level, const std::string& text) {
+    observers.note(level, text);
+  };
+  hooks.queue_lag = [&observers](double seconds) { observers.queue_lag(seconds); };
+  hooks.objects_in_flight = [&observers](int count) { observers.objects_in_flight(count); };
+
+  Worker worker(**aws, settings, std::move(*rules), std::move(hooks));
+  observers.note("info", fmt::format("worker started: queue {}, table {}, DLQ {}",
+                                     settings.resources.notification_queue,
+                                     settings.resources.table, settings.resources.dlq));
+  auto summary = worker.run(signals.stop());
+  if (!summary) {
+    fmt::print(stderr, "salesflow worker: {}\n", summary.error());
+    return kExitUsage;
+  }
+  observers.note(
+      "info",
+      fmt::format("worker stopped: {} notifications, {} objects, {} completed, {} to retry",
+                  summary->messages, summary->objects, summary->completed, summary->failed));
+  observers.flush();
+  return kExitOk;
+}
+
+}  // namespace
+
+void add_worker_command(CLI::App& root, Settings& settings, int& status) {
+  auto* command = root.add_subcommand(
+      "worker",
+      "Long-poll the notification queue; run every new object through validation into the table\n"
+      "and the DLQ; delete a notification only once all its records are durable. SIGTERM/SIGINT:\n"
+      "stop receiving, finish or checkpoint what is in flight within the grace period, exit 0.");
+  add_processing_options(*command, settings);
+  command
+      ->add_option("--exit-when-idle", settings.exit_when_idle_s,
+                   "Exit once the queue has been empty this many seconds (batch runs)")
+      ->check(CLI::Range(0.0, 86400.0));
+  command
+      ->add_option("--visibility-timeout", settings.visibility_timeout_s,
+                   "Seconds a received notification stays invisible; a heartbeat extends it")
+      ->check(CLI::Range(10, 43200))
+      ->capture_default_str();
+  command
+      ->add_option("--grace-period", settings.grace_period_s, "Seconds from SIGTERM/SIGINT to exit")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  command
+      ->add_option("--max-receive-count", settings.max_receive_count,
+                   "The queue's redrive maxReceiveCount (for log messages; set by init)")
+      ->capture_default_str();
+  command->callback([&settings, &status] { status = run_worker(settings); });
+}
+
+}  // namespace salesflow::app

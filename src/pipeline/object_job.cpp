@@ -1,0 +1,173 @@
+#include "pipeline/object_job.hpp"
+
+#include <fmt/core.h>
+
+#include <ctime>
+
+namespace salesflow::pipeline {
+
+std::string_view to_string(JobOutcome outcome) {
+  switch (outcome) {
+    case JobOutcome::completed:
+      return "completed";
+    case JobOutcome::already_done:
+      return "already_done";
+    case JobOutcome::held:
+      return "held";
+    case JobOutcome::superseded:
+      return "superseded";
+    case JobOutcome::missing:
+      return "missing";
+    case JobOutcome::failed:
+      return "failed";
+    case JobOutcome::interrupted:
+      return "interrupted";
+    case JobOutcome::lease_lost:
+      return "lease_lost";
+  }
+  return "unknown";
+}
+
+std::string utc_timestamp_now() {
+  const auto now = std::chrono::system_clock::now();
+  const auto seconds = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+}
+
+namespace {
+
+// Notifications carry eTags bare, S3 responses quoted; the ledger uses them bare,
+// If-Match wants them quoted.
+std::string bare_etag(std::string etag) {
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
+    etag = etag.substr(1, etag.size() - 2);
+  }
+  return etag;
+}
+
+bool is_gone(const aws::AwsError& error) {
+  return error.http_status == 404 || error.code == "NoSuchKey" || error.code == "NoSuchVersion";
+}
+
+bool is_changed(const aws::AwsError& error) {
+  return error.http_status == 412 || error.code == "PreconditionFailed";
+}
+
+}  // namespace
+
+JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& validator,
+                         ObjectVersion object, std::uint64_t size_hint,
+                         const std::atomic<bool>* stop) {
+  const auto started = std::chrono::steady_clock::now();
+  JobResult result;
+  result.size = size_hint;
+  const auto finish = [&](JobOutcome outcome, std::string error = {}) {
+    result.outcome = outcome;
+    result.error = std::move(error);
+    result.elapsed = std::chrono::steady_clock::now() - started;
+    return result;
+  };
+
+  object.etag = bare_etag(std::move(object.etag));
+  if (object.etag.empty() && object.version_id.empty()) {
+    auto head = environment.s3.head_object(object.bucket, object.key);
+    if (!head) {
+      if (is_gone(head.error())) {
+        return finish(JobOutcome::missing, head.error().to_string());
+      }
+      return finish(JobOutcome::failed, head.error().to_string());
+    }
+    object.etag = bare_etag(head->etag);
+    object.version_id = head->version_id;
+    result.size = head->size;
+  }
+
+  auto claim = environment.ledger.claim(object);
+  if (!claim) {
+    return finish(JobOutcome::failed, "ledger: " + claim.error().to_string());
+  }
+  if (claim->result == ClaimResult::already_done) {
+    return finish(JobOutcome::already_done);
+  }
+  if (claim->result == ClaimResult::held) {
+    return finish(JobOutcome::held, "leased by " + claim->holder);
+  }
+
+  const core::ObjectContext context{object.bucket, object.key, object.etag, object.version_id,
+                                    utc_timestamp_now()};
+  aws::GetObjectOptions get;
+  get.if_match = object.etag.empty() ? std::string() : "\"" + object.etag + "\"";
+  get.version_id = object.version_id;
+  std::optional<aws::AwsError> read_error;
+  const ChunkSource source = [&](const std::function<bool(std::string_view)>& on_chunk)
+      -> tl::expected<void, std::string> {
+    auto got = environment.s3.get_object(object.bucket, object.key, on_chunk, get);
+    if (!got) {
+      read_error = got.error();
+      return tl::make_unexpected(got.error().to_string());
+    }
+    return {};
+  };
+  const CheckpointFn checkpoint = [&](const Checkpoint& progress) {
+    auto saved = environment.ledger.checkpoint(object, progress);
+    // A failed write of the checkpoint costs only redone work; a lost lease stops us.
+    return !saved || *saved;
+  };
+
+  ObjectProcessor processor(validator, environment.options, environment.items, environment.messages,
+                            environment.blobs);
+  result.report = processor.run(source, context, claim->resume, checkpoint, stop);
+
+  switch (result.report.status) {
+    case ObjectStatus::completed: {
+      auto completed = environment.ledger.complete(object, result.report);
+      if (!completed) {
+        // Everything is durable; only the ledger entry is missing. The retry
+        // rewrites the same items and envelopes (idempotent) and completes it.
+        return finish(JobOutcome::failed, "ledger: " + completed.error().to_string());
+      }
+      if (!*completed) {
+        return finish(JobOutcome::lease_lost,
+                      "the lease was lost before the object was marked done");
+      }
+      return finish(JobOutcome::completed);
+    }
+    case ObjectStatus::lease_lost:
+      return finish(JobOutcome::lease_lost, result.report.error);
+    case ObjectStatus::interrupted:
+    case ObjectStatus::failed: {
+      if (read_error && (is_gone(*read_error) || is_changed(*read_error))) {
+        // This version's bytes can no longer be read: nothing a retry could do.
+        // The ledger entry is closed with what was routed; a newer version has
+        // its own notification and ledger entry.
+        const bool gone = is_gone(*read_error);
+        auto closed = environment.ledger.complete(object, result.report);
+        std::string error = result.report.error;
+        if (!closed) {
+          error += "; closing the ledger entry failed: " + closed.error().to_string();
+        }
+        return finish(gone ? JobOutcome::missing : JobOutcome::superseded, error);
+      }
+      auto saved = environment.ledger.checkpoint(object, result.report.last_checkpoint);
+      auto released = environment.ledger.release(object);
+      std::string error = result.report.error;
+      if (!saved) {
+        error += "; saving the checkpoint failed: " + saved.error().to_string();
+      }
+      if (!released) {
+        error += "; releasing the lease failed: " + released.error().to_string();
+      }
+      return finish(result.report.status == ObjectStatus::interrupted ? JobOutcome::interrupted
+                                                                      : JobOutcome::failed,
+                    error);
+    }
+  }
+  return finish(JobOutcome::failed, "unknown processor status");
+}
+
+}  // namespace salesflow::pipeline

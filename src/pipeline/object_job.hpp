@@ -1,0 +1,68 @@
+#pragma once
+// One object version from claim to done: claim it in the ledger, stream it
+// from S3 (resuming a cut connection, pinned to the version by If-Match),
+// run it through the processor into the sinks with checkpoints, then mark it
+// done — or give the lease back so a retry resumes from the last checkpoint.
+// Shared by `salesflow worker` (objects from notifications) and `salesflow
+// process` (objects named on the command line).
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "aws/s3.hpp"
+#include "pipeline/ledger.hpp"
+#include "pipeline/object_processor.hpp"
+#include "pipeline/sinks.hpp"
+
+namespace salesflow::pipeline {
+
+// What every job of one process shares. Sinks and clients are thread-safe;
+// each thread brings its own RecordValidator.
+struct JobEnvironment {
+  aws::S3Client& s3;
+  Ledger& ledger;
+  ItemSink& items;
+  MessageSink& messages;
+  BlobSink* blobs = nullptr;
+  ProcessorOptions options;
+};
+
+enum class JobOutcome {
+  completed,     // every record is in the table or the DLQ; the ledger says done
+  already_done,  // the ledger says a previous run finished this version
+  held,          // another worker holds the lease: leave the notification for later
+  superseded,    // the key now holds another version (If-Match failed); its own event follows
+  missing,       // the object is gone (deleted before it could be read)
+  failed,        // retry later: progress up to the last checkpoint is kept
+  interrupted,   // stopped by shutdown: progress checkpointed, lease released
+  lease_lost,    // another worker took over
+};
+
+std::string_view to_string(JobOutcome outcome);
+
+// Whether the notification that announced the object may be deleted.
+inline bool settles_notification(JobOutcome outcome) {
+  return outcome == JobOutcome::completed || outcome == JobOutcome::already_done ||
+         outcome == JobOutcome::superseded || outcome == JobOutcome::missing;
+}
+
+struct JobResult {
+  JobOutcome outcome = JobOutcome::failed;
+  ObjectReport report;
+  std::string error;
+  std::uint64_t size = 0;
+  std::chrono::duration<double> elapsed{0};
+};
+
+// `object.etag` may be empty: then a HeadObject finds the current version
+// first. `stop` interrupts at the next chunk (checkpointing what is durable).
+JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& validator,
+                         ObjectVersion object, std::uint64_t size_hint,
+                         const std::atomic<bool>* stop);
+
+// ISO-8601 UTC with milliseconds, for the items' ingestion time.
+std::string utc_timestamp_now();
+
+}  // namespace salesflow::pipeline
