@@ -219,3 +219,14 @@ check_accounting() { # EXPECTED [account.py options...] -- LOG...
 log_objects() { # LOG [MSG]
   grep -a '^{' "$1" | jq -c --arg m "${2:-object finished}" 'select(.msg == $m)' 2>/dev/null || true
 }
+
+# Writes a generated file (lib/gen.py options) and records its counts under
+# KEY in $WORK_DIR/expected.json.
+generate() { # FILE KEY COUNT [gen.py options...]
+  local file=$1 key=$2 counts
+  shift 2
+  counts=$(python3 "$E2E_LIB/gen.py" "$file" "$@") || fail "generating $file"
+  [ -f "$WORK_DIR/expected.json" ] || echo '{}' >"$WORK_DIR/expected.json"
+  jq --arg k "$key" --argjson c "$counts" '.[$k] = $c' "$WORK_DIR/expected.json" >"$WORK_DIR/e.tmp"
+  mv "$WORK_DIR/e.tmp" "$WORK_DIR/expected.json"
+}
