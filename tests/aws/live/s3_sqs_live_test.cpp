@@ -135,9 +135,8 @@ TEST_F(S3SqsLive, PutHeadGetListAndRanges) {
   const auto missing_get = s3_->get_object(bucket_, "nope", [](std::string_view) { return true; });
   ASSERT_FALSE(missing_get);
   EXPECT_EQ(missing_get.error().code, "NoSuchKey");
-  const auto again = s3_->create_bucket(bucket_);  // idempotent
-  ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_FALSE(*again);
+  const auto again = s3_->create_bucket(bucket_);   // idempotent
+  ASSERT_TRUE(again) << again.error().to_string();  // us-east-1 answers 200 again
 }
 
 TEST_F(S3SqsLive, GetObjectResumesAfterACutWithExactlyTheObjectsBytes) {
@@ -203,16 +202,27 @@ TEST_F(S3SqsLive, PartialBatchFailuresAreResentAndNothingIsLost) {
   std::vector<OutgoingMessage> messages;
   for (int i = 0; i < 50; ++i) messages.push_back({fmt::format("message-{}", i), {}});
   SendBatchOptions options;
-  options.policy = RetryPolicy{.max_attempts = 12, .max_backoff = 200ms, .deadline = std::nullopt};
+  options.policy = RetryPolicy{
+      .max_attempts = 30, .base_delay = 1ms, .max_backoff = 50ms, .deadline = std::nullopt};
   const auto sent = sqs_->send_batch(queue_url_, messages, options);
-  EXPECT_TRUE(sent.ok()) << (sent.error ? sent.error->to_string() : "")
-                         << (sent.failed.empty() ? "" : sent.failed[0].code);
   ASSERT_EQ(stack_.clear_faults(), "");
-  const auto received = drain(50);
+  // The fault fails a lone remaining entry on every round it fires, so an
+  // entry may run out of rounds: then it must be named, never dropped.
+  std::set<std::size_t> reported;
+  for (const auto& failure : sent.failed) {
+    EXPECT_FALSE(failure.sender_fault);
+    reported.insert(failure.index);
+  }
+  EXPECT_LE(reported.size(), 2u);
+  const auto received = drain(50 - reported.size());
   std::set<std::string> bodies;
   for (const auto& m : received) bodies.insert(m.body);
-  EXPECT_EQ(bodies.size(), 50u);
-  EXPECT_EQ(received.size(), 50u);  // resends did not duplicate
+  EXPECT_EQ(received.size(), bodies.size());  // resends did not duplicate
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const bool delivered = bodies.count(messages[i].body) == 1;
+    EXPECT_NE(delivered, reported.count(i) == 1) << "entry " << i << " lost or reported twice";
+    EXPECT_EQ(delivered, !sent.message_ids[i].empty());
+  }
 }
 
 TEST_F(S3SqsLive, QueueAdministrationAndVisibility) {
@@ -258,9 +268,15 @@ TEST_F(S3SqsLive, BucketNotificationsDeliverToTheQueue) {
   ASSERT_TRUE(configured) << configured.error().to_string();
   ASSERT_TRUE(s3_->put_object(bucket_, "incoming/a.json", "{}"));
   ASSERT_TRUE(s3_->put_object(bucket_, "other/b.json", "{}"));
-  const auto events = drain(1);
-  ASSERT_GE(events.size(), 1u);
-  EXPECT_NE(events[0].body.find("incoming/a.json"), std::string::npos);
+  // AWS also sends an s3:TestEvent when the configuration is put.
+  const auto events = drain(2);
+  const auto mentions = [&](std::string_view key) {
+    return std::count_if(events.begin(), events.end(), [&](const SqsMessage& m) {
+      return m.body.find(key) != std::string::npos;
+    });
+  };
+  EXPECT_EQ(mentions("incoming/a.json"), 1);
+  EXPECT_EQ(mentions("other/b.json"), 0);
 }
 
 }  // namespace
