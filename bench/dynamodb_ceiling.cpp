@@ -4,8 +4,8 @@
 // through the same client the worker uses. Items/s is the most any worker can
 // write to that endpoint; scripts/bench-e2e.sh runs it beside the worker.
 //
-//   AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567 AWS_ACCESS_KEY_ID=test \
-//   AWS_SECRET_ACCESS_KEY=test bench_dynamodb_ceiling --benchmark_min_time=10
+//   export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567
+//   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test bench_dynamodb_ceiling --benchmark_min_time=10
 
 #include <benchmark/benchmark.h>
 
