@@ -98,10 +98,9 @@ fault_fired() { admin GET "/faults/$1" | jq -r .fired; }
 remove_fault() { admin DELETE "/faults/$1" >/dev/null; }
 
 # salesflow with this test's resources; global options go before the command.
-sf() {
-  "$SALESFLOW_BINARY" --bucket "$BUCKET" --table "$TABLE" --ledger-table "$LEDGER" \
-    --notification-queue "$NQUEUE" --poison-queue "$PQUEUE" --dlq "$DLQ" "$@"
-}
+SF_RESOURCES=(--bucket "$BUCKET" --table "$TABLE" --ledger-table "$LEDGER"
+  --notification-queue "$NQUEUE" --poison-queue "$PQUEUE" --dlq "$DLQ")
+sf() { "$SALESFLOW_BINARY" "${SF_RESOURCES[@]}" "$@"; }
 
 # `salesflow init` with extra init options; everything it makes is removed at exit.
 sf_init() {
@@ -132,7 +131,9 @@ upload_tree() { # DIR
 start_worker() { # NAME ARGS...
   local name=$1
   shift
-  sf worker "$@" >"$WORK_DIR/$name.log" 2>&1 &
+  # The binary itself in the background (not a shell function), so $! is the
+  # worker's own pid and signals reach it.
+  "$SALESFLOW_BINARY" "${SF_RESOURCES[@]}" worker "$@" >"$WORK_DIR/$name.log" 2>&1 &
   WORKER_PID=$!
   _started_pids+=("$WORKER_PID")
 }
