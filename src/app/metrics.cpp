@@ -142,7 +142,7 @@ tl::expected<std::unique_ptr<Metrics>, std::string> Metrics::create(std::string_
   if (address.empty()) return metrics;
   if (auto valid = check_address(address); !valid) return tl::unexpected(valid.error());
   try {
-    metrics->exposer_ = std::make_unique<prometheus::Exposer>(std::string(address), 1);
+    metrics->exposer_ = std::make_unique<prometheus::Exposer>(std::string(address));
   } catch (const std::exception& error) {
     // civetweb reports a failed bind by throwing from the constructor.
     return tl::unexpected(fmt::format("cannot serve metrics on {}: {}", address, error.what()));
