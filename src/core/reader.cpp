@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
-enum class Verdict { undecided, json_lines, array, wrapped, not_json };
+enum class Verdict { undecided, json_lines, array, wrapped, not_json, wrong_shape };
 
 struct Decision {
   Verdict verdict = Verdict::undecided;
@@ -38,6 +38,7 @@ Verdict examine_object(std::string_view view, std::size_t begin, bool final,
   bool has_wrapper_array = false;
   std::size_t pos = begin;
   bool closed = false;
+  bool spans_lines = false;
   for (; pos < view.size(); ++pos) {
     const char c = view[pos];
     if (in_string) {
@@ -58,6 +59,7 @@ Verdict examine_object(std::string_view view, std::size_t begin, bool final,
       check_value = false;
       has_wrapper_array = has_wrapper_array || c == '[';
     }
+    spans_lines = spans_lines || c == '\n';
     if (c == '"') {
       in_string = true;
       if (depth == 1 && expect_key) {
@@ -86,7 +88,8 @@ Verdict examine_object(std::string_view view, std::size_t begin, bool final,
     newline = newline || view[pos] == '\n';
   }
   if (pos < view.size()) return newline ? Verdict::json_lines : by_member;
-  return final ? by_member : Verdict::undecided;
+  if (!final) return Verdict::undecided;
+  return !has_wrapper_array && spans_lines ? Verdict::wrong_shape : by_member;
 }
 
 // Decides the format from the stream's first bytes `data`; `at_end`: that is
@@ -278,7 +281,21 @@ bool RecordReader::try_start(std::string_view prefix, bool at_end) {
                                        options_.max_record_bytes);
       return true;
     case Verdict::not_json:
-      splitter_.emplace<NotJson>(NotJson{decision.content, decision.bom, {}});
+      splitter_.emplace<NotJson>(
+          NotJson{decision.content,
+                  decision.bom,
+                  {},
+                  "not JSON: the content starts with neither '{', '[' nor a JSON value"});
+      return true;
+    case Verdict::wrong_shape:
+      detected_ = InputFormat::wrapped;
+      splitter_.emplace<NotJson>(
+          NotJson{decision.content,
+                  decision.bom,
+                  {},
+                  "wrong top-level shape: one JSON object over several lines with no \"" +
+                      options_.wrapper_member +
+                      "\" array; expected JSON Lines, a JSON array, or a wrapper object"});
       return true;
   }
   return false;
@@ -312,8 +329,7 @@ void RecordReader::finish_splitter(Emitter& out) {
   } else if (auto* array = std::get_if<ArraySplitter>(&splitter_)) {
     array->finish(out);
   } else if (auto* not_json = std::get_if<NotJson>(&splitter_)) {
-    out.fault(not_json->begin, not_json->next, ReasonCode::invalid_format,
-              "not JSON: the content starts with neither '{', '[' nor a JSON value",
+    out.fault(not_json->begin, not_json->next, ReasonCode::invalid_format, not_json->why,
               not_json->excerpt);
   }
 }

@@ -31,6 +31,10 @@
 //     buffers at most that much (plus one chunk). Consequences: `{"foo":1}` is
 //     JSON Lines with one record (which the validator rejects); a JSON Lines
 //     object whose single line is `{"orders":[...]}` is read as wrapped.
+//     Exception: V spans several lines, is followed by nothing but whitespace and
+//     W is false (a pretty-printed object that is neither a record per line nor a
+//     wrapper): the wrong top-level shape, one FileFault (invalid_format) for the
+//     whole stream instead of one malformed record per line.
 //   - '"', '-', a digit, 't', 'f' or 'n' (a JSON scalar could start here): JSON
 //     Lines; each line is one record (a top-level `42` is a record the validator
 //     rejects as the wrong type).
@@ -102,6 +106,7 @@ class RecordReader {
     std::uint64_t begin = 0;  // offset of the first non-whitespace byte
     std::uint64_t next = 0;   // offset of the next byte fed
     std::string excerpt;
+    std::string why;  // the fault's message
   };
   using Splitter = std::variant<std::monostate, LineSplitter, ArraySplitter, NotJson>;
   class DecompressedSink;
