@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# The whole job on sample files against the local AWS stack:
+#   bash scripts/demo.sh BUILD_DIR        (what `make demo` runs)
+# Starts the stack on ports DEMO_PORT_BASE..+2 (default 4566), creates the
+# resources with `salesflow init`, uploads the sample files with the AWS CLI,
+# runs `salesflow worker` until the queue is idle, shows what landed in the
+# table and the DLQ, and checks the totals against the counts the sample
+# generator computed on its own. Exit 0 when they match, 1 otherwise.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+build=$(cd "${1:-build}" && pwd)
+salesflow="$build/salesflow"
+[ -x "$salesflow" ] || {
+  echo "demo: $salesflow not found; build first (make build)" >&2
+  exit 2
+}
+for tool in node python3 jq /usr/bin/aws; do
+  command -v "$tool" >/dev/null || {
+    echo "demo: $tool not found; run scripts/bootstrap.sh" >&2
+    exit 2
+  }
+done
+
+port=${DEMO_PORT_BASE:-4566}
+pid_file="$build/demo-localaws.pid"
+out="$build/demo"
+rm -rf "$out"
+mkdir -p "$out"
+started=$(date +%s.%N)
+
+stop_stack() { "$here/tools/localaws/stop" --pid-file "$pid_file" >/dev/null 2>&1 || true; }
+trap stop_stack EXIT
+
+echo "== local AWS stack"
+"$here/tools/localaws/start" --s3-sqs-port "$port" --dynamodb-port $((port + 1)) \
+  --admin-port $((port + 2)) --pid-file "$pid_file" --log-file "$out/localaws.log"
+export AWS_ENDPOINT_URL_S3="http://127.0.0.1:$port" AWS_ENDPOINT_URL_SQS="http://127.0.0.1:$port"
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$((port + 1))"
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
+export AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+
+bucket=salesflow-incoming
+echo
+echo "== salesflow init"
+"$salesflow" init
+
+echo
+echo "== sample files"
+python3 "$here/scripts/make-sample-data.py" "$out/data"
+(cd "$out/data" && wc -c -- *.json *.jsonl *.gz)
+echo
+echo "== upload to s3://$bucket/incoming/ (aws s3 cp)"
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 cp --recursive --only-show-errors \
+  --exclude expected.json "$out/data" "s3://$bucket/incoming/"
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 ls "s3://$bucket/incoming/"
+
+echo
+echo "== salesflow worker --exit-when-idle 3   (JSON log: $out/worker.log)"
+worker_started=$(date +%s.%N)
+"$salesflow" worker --exit-when-idle 3 2>"$out/worker.log"
+worker_s=$(echo "$(date +%s.%N) - $worker_started" | bc)
+echo "worker exited after ${worker_s} s"
+
+echo
+echo "== what the worker did (from its \"object finished\" log lines)"
+python3 - "$out/worker.log" "$out/data/expected.json" "$worker_s" >"$out/summary.txt" <<'EOF' || summary_status=$?
+import json, sys
+log, expected_path, worker_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rows, reasons = {}, {}
+for line in open(log, encoding="utf-8"):
+    if not line.startswith("{"):
+        continue
+    entry = json.loads(line)
+    if entry.get("msg") == "object finished" and entry.get("status") == "completed":
+        rows[entry["key"].removeprefix("incoming/")] = entry
+        for code, count in entry.get("reasons", {}).items():
+            reasons[code] = reasons.get(code, 0) + count
+expected = json.load(open(expected_path, encoding="utf-8"))
+cols = ("records", "written", "rejected", "duplicates")
+width = max(len(k) for k in list(expected) + ["file"]) + 2
+print(f"{'file':<{width}}" + "".join(f"{c:>11}" for c in cols) + f"{'records/s':>12}")
+totals = dict.fromkeys(cols, 0)
+for key in sorted(rows):
+    e = rows[key]
+    print(f"{key:<{width}}" + "".join(f"{e[c]:>11}" for c in cols) + f"{e['records_per_s']:>12.0f}")
+    for c in cols:
+        totals[c] += e[c]
+print(f"{'total':<{width}}" + "".join(f"{totals[c]:>11}" for c in cols)
+      + f"{totals['records'] / worker_s:>12.0f}")
+print(f"\nthroughput: {totals['records']} records in {worker_s:.1f} s of worker run time "
+      f"(including its 3 s idle wait) = {totals['records'] / worker_s:.0f} records/s")
+print("\nrejection reasons (a record with two reasons counts under both):")
+for code, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
+    print(f"  {code:<16}{count:>8}")
+mismatches = []
+for key, want in sorted(expected.items()):
+    got = rows.get(key)
+    if got is None:
+        mismatches.append(f"{key}: not processed")
+    elif (got["records"], got["written"], got["rejected"]) != (want["records"], want["valid"], want["rejected"]):
+        mismatches.append(f"{key}: records/written/rejected {got['records']}/{got['written']}/"
+                          f"{got['rejected']}, expected {want['records']}/{want['valid']}/{want['rejected']}")
+want_totals = [sum(w[c] for w in expected.values()) for c in ("records", "valid", "rejected")]
+print(f"\nexpected (scripts/make-sample-data.py): records {want_totals[0]}, "
+      f"valid {want_totals[1]}, rejected {want_totals[2]}")
+if mismatches:
+    print("MISMATCH")
+    for m in mismatches:
+        print("  " + m)
+    sys.exit(1)
+print("OK: every file's records, written and rejected counts match")
+EOF
+summary_status=${summary_status:-0}
+cat "$out/summary.txt"
+
+echo
+echo "== three items from the table (aws dynamodb scan --max-items 3)"
+/usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_DYNAMODB" dynamodb scan --table-name salesflow-orders \
+  --max-items 3 --output json | jq -c '.Items[]'
+
+echo
+echo "== three DLQ envelopes (salesflow dlq peek 3)"
+"$salesflow" dlq peek 3
+
+echo
+echo "== salesflow dlq stats"
+"$salesflow" dlq stats
+
+elapsed=$(echo "$(date +%s.%N) - $started" | bc)
+echo
+echo "demo finished in ${elapsed} s; worker log, sample data and stack log in $out"
+if [ "$summary_status" -ne 0 ]; then
+  echo "demo: the totals do not match expected.json (MISMATCH above)" >&2
+  exit 1
+fi
