@@ -18,35 +18,46 @@ constexpr std::array<bool, 256> make_escape_table() {
 }
 constexpr std::array<bool, 256> kNeedsEscape = make_escape_table();
 
-void append_escape(std::string& out, unsigned char c) {
+// The escape sequence of a byte that needs one; returns its length (2 or 6).
+std::size_t escape_sequence(unsigned char c, char* out) {
+  out[0] = '\\';
   switch (c) {
     case '"':
-      out += "\\\"";
-      return;
+      out[1] = '"';
+      return 2;
     case '\\':
-      out += "\\\\";
-      return;
+      out[1] = '\\';
+      return 2;
     case '\n':
-      out += "\\n";
-      return;
+      out[1] = 'n';
+      return 2;
     case '\r':
-      out += "\\r";
-      return;
+      out[1] = 'r';
+      return 2;
     case '\t':
-      out += "\\t";
-      return;
+      out[1] = 't';
+      return 2;
     case '\b':
-      out += "\\b";
-      return;
+      out[1] = 'b';
+      return 2;
     case '\f':
-      out += "\\f";
-      return;
+      out[1] = 'f';
+      return 2;
     default: {
       static constexpr char kHex[] = "0123456789abcdef";
-      const char escaped[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out.append(escaped, sizeof escaped);
+      out[1] = 'u';
+      out[2] = '0';
+      out[3] = '0';
+      out[4] = kHex[c >> 4];
+      out[5] = kHex[c & 0xF];
+      return 6;
     }
   }
+}
+
+void append_escape(std::string& out, unsigned char c) {
+  char sequence[6];
+  out.append(sequence, escape_sequence(c, sequence));
 }
 
 // Index of the first byte at or after `from` that needs escaping (or of a
@@ -102,6 +113,27 @@ void append_json_string(std::string& out, std::string_view value, Escaping escap
   }
   out.append(data + run_start, size - run_start);
   out.push_back('"');
+}
+
+char* write_json_string(char* out, std::string_view value) {
+  const char* const data = value.data();
+  const std::size_t size = value.size();
+  *out++ = '"';
+  std::size_t run_start = 0;
+  std::size_t i = find_special(data, size, 0, false);
+  while (i < size) {
+    std::memcpy(out, data + run_start, i - run_start);
+    out += i - run_start;
+    out += escape_sequence(static_cast<unsigned char>(data[i]), out);
+    run_start = i + 1;
+    i = find_special(data, size, run_start, false);
+  }
+  if (size > run_start) {
+    std::memcpy(out, data + run_start, size - run_start);
+    out += size - run_start;
+  }
+  *out++ = '"';
+  return out;
 }
 
 void append_decimal(std::string& out, unsigned long long value) {

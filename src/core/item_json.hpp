@@ -28,6 +28,18 @@ enum class Escaping {
 void append_json_string(std::string& out, std::string_view value,
                         Escaping escaping = Escaping::json);
 
+// Writes `value` (valid UTF-8) as a quoted JSON string (Escaping::json) at
+// `out` and returns the end of what was written. `out` must have room for
+// json_string_bound(value.size()) bytes. For encoders that write into a
+// pre-sized buffer instead of appending to a std::string.
+char* write_json_string(char* out, std::string_view value);
+
+// The most bytes write_json_string writes for a value of `size` bytes: two
+// quotes and at most six bytes (\u001f) per input byte.
+constexpr std::size_t json_string_bound(std::size_t size) {
+  return 6 * size + 2;
+}
+
 // Appends the decimal text of `value`.
 void append_decimal(std::string& out, unsigned long long value);
 

@@ -92,6 +92,12 @@ bool type_matches(std::uint8_t types, const Observation& seen) {
   return seen.type == JsonType::number && seen.integer && (types & bit(JsonType::integer)) != 0;
 }
 
+// Bytes of item JSON the pass may write per byte of record: the worst case is
+// a one-digit number with its separator, `0,` -> `{"N":"0"},` (5x); a
+// one-byte number alone costs its 8 bytes of wrapping, hence 9x plus a little.
+constexpr std::size_t kItemBytesPerRecordByte = 9;
+constexpr std::size_t kItemBytesSlack = 64;
+
 void append_key_encoding(std::string& out, std::string_view text) {
   append_decimal(out, text.size());
   out.push_back(':');
@@ -211,6 +217,82 @@ struct RecordValidator::Impl {
     return false;
   }
 
+  // ---- item output ----
+
+  static constexpr std::size_t kInitialItemBytes = 16 * 1024;
+
+  // Makes room for `more` bytes at the cursor, keeping what is written.
+  void make_room(std::size_t more) {
+    const auto used = static_cast<std::size_t>(cursor - item_buffer.get());
+    if (item_capacity - used >= more) return;
+    const std::size_t capacity = std::max(used + more, item_capacity * 2);
+    auto grown = std::make_unique_for_overwrite<char[]>(capacity);
+    std::memcpy(grown.get(), item_buffer.get(), used);
+    item_buffer = std::move(grown);
+    item_capacity = capacity;
+    cursor = item_buffer.get() + used;
+  }
+
+  void put(char c) { *cursor++ = c; }
+  template <std::size_t N>
+  void put(const char (&literal)[N]) {
+    std::memcpy(cursor, literal, N - 1);
+    cursor += N - 1;
+  }
+  void put(std::string_view text) {
+    std::memcpy(cursor, text.data(), text.size());
+    cursor += text.size();
+  }
+
+  // Copies `size` bytes of the padded record buffer: up to 32 bytes as one or
+  // two fixed-size moves, reading into the record's padding and writing into
+  // the item buffer's slack (kItemBytesSlack) beyond the cursor's bound.
+  void put_padded(const char* from, std::size_t size) {
+    static_assert(kItemBytesSlack >= 32 && simdjson::SIMDJSON_PADDING >= 32);
+    if (size <= 16)
+      std::memcpy(cursor, from, 16);
+    else if (size <= 32)
+      std::memcpy(cursor, from, 32);
+    else
+      std::memcpy(cursor, from, size);
+    cursor += size;
+  }
+
+  // ---- raw strings ----
+  //
+  // simdjson has already rejected control characters inside strings, so a
+  // string or member name without a backslash reads the same raw and
+  // unescaped, and its raw bytes are valid JSON string content as they stand.
+
+  // Whether [begin, end) of the padded record holds a backslash. Strings are
+  // visited in document order, so `next_backslash` (the first backslash at or
+  // after the last position searched) moves forward only: one memchr pass
+  // over the record in all.
+  bool has_backslash(const char* begin, const char* end) {
+    if (next_backslash < begin) {
+      const void* found = std::memchr(begin, '\\', static_cast<std::size_t>(record_end - begin));
+      next_backslash = found != nullptr ? static_cast<const char*>(found) : record_end;
+    }
+    return next_backslash < end;
+  }
+
+  // The member's name when it has no backslash (a view into the record), else
+  // a null view. The name's end is found from the value's start: only
+  // whitespace, the colon and whitespace lie between the name's closing quote
+  // and the value (simdjson has checked the colon).
+  std::string_view plain_name(od::field& field) {
+    const char* const name_begin = field.key().raw();
+    const char* p = field.value().raw_json_token().data();
+    while (p > name_begin && is_json_space(p[-1])) --p;
+    if (p <= name_begin || p[-1] != ':') return {};
+    --p;
+    while (p > name_begin && is_json_space(p[-1])) --p;
+    if (p <= name_begin || p[-1] != '"') return {};
+    const char* const name_end = p - 1;
+    if (has_backslash(name_begin, name_end)) return {};
+    return std::string_view(name_begin, static_cast<std::size_t>(name_end - name_begin));
+  }
+
   // ---- the pass ----
 
   // Appends `value` as a DynamoDB AttributeValue and sets `size` to its
@@ -225,10 +307,10 @@ struct RecordValidator::Impl {
         if (auto error = value.get_object().get(object)) return parse_error(error);
         note_depth(depth);
         observe(node, JsonType::object, false, {});
-        out.append("{\"M\":{");
+        put("{\"M\":{");
         size = 3;
         if (!walk_members(object, node, depth, size, false)) return false;
-        out.append("}}");
+        put("}}");
         return true;
       }
       case od::json_type::array: {
@@ -236,13 +318,13 @@ struct RecordValidator::Impl {
         if (auto error = value.get_array().get(array)) return parse_error(error);
         note_depth(depth);
         observe(node, JsonType::array, false, {});
-        out.append("{\"L\":[");
+        put("{\"L\":[");
         size = 3;
         std::int64_t index = 0;
         for (auto element_result : array) {
           od::value element;
           if (auto error = std::move(element_result).get(element)) return parse_error(error);
-          if (index != 0) out.push_back(',');
+          if (index != 0) put(',');
           path_stack[path_depth++] = PathSegment{{}, index};
           std::size_t element_size = 0;
           if (!walk_value(element, kNoNode, depth + 1, element_size)) return false;
@@ -250,10 +332,25 @@ struct RecordValidator::Impl {
           size += element_size + 1;
           ++index;
         }
-        out.append("]}");
+        put("]}");
         return true;
       }
       case od::json_type::string: {
+        // A string without escapes and control characters is the same text
+        // raw and unescaped: copy it from the record as it stands.
+        // (The token runs from the opening quote to the next structural
+        // character: the string and the whitespace after it.)
+        const std::string_view token = trim_json_whitespace(value.raw_json_token());
+        if (token.size() >= 2 && token.back() == '"' &&
+            !has_backslash(token.data() + 1, token.data() + token.size() - 1)) {
+          const std::string_view text(token.data() + 1, token.size() - 2);
+          observe(node, JsonType::string, false, text);
+          put("{\"S\":");
+          put_padded(token.data(), token.size());
+          put('}');
+          size = text.size();
+          return true;
+        }
         std::string_view text;
         if (auto error = value.get_string().get(text)) return parse_error(error);
         return encode_string(text, node, size);
@@ -265,7 +362,10 @@ struct RecordValidator::Impl {
         bool flag = false;
         if (auto error = value.get_bool().get(flag)) return parse_error(error);
         observe(node, JsonType::boolean, false, {});
-        out.append(flag ? "{\"BOOL\":true}" : "{\"BOOL\":false}");
+        if (flag)
+          put("{\"BOOL\":true}");
+        else
+          put("{\"BOOL\":false}");
         size = 1;
         return true;
       }
@@ -274,7 +374,7 @@ struct RecordValidator::Impl {
         if (auto error = value.is_null().get(is_null)) return parse_error(error);
         if (!is_null) return parse_error(simdjson::N_ATOM_ERROR);
         observe(node, JsonType::null, false, {});
-        out.append("{\"NULL\":true}");
+        put("{\"NULL\":true}");
         size = 1;
         return true;
       }
@@ -284,9 +384,9 @@ struct RecordValidator::Impl {
 
   bool encode_string(std::string_view text, std::uint32_t node, std::size_t& size) {
     observe(node, JsonType::string, false, text);
-    out.append("{\"S\":");
-    append_json_string(out, text);
-    out.push_back('}');
+    put("{\"S\":");
+    cursor = write_json_string(cursor, text);
+    put('}');
     size = text.size();
     return true;
   }
@@ -310,9 +410,9 @@ struct RecordValidator::Impl {
                                    "9.9999999999999999999999999999999999999E+125"));
     }
     observe(node, JsonType::number, info.integer, token);
-    out.append("{\"N\":\"");
-    out.append(token);
-    out.append("\"}");
+    put("{\"N\":\"");
+    put_padded(token.data(), token.size());
+    put("\"}");
     size = info.dynamodb_size;
     return true;
   }
@@ -324,24 +424,32 @@ struct RecordValidator::Impl {
     for (auto field_result : object) {
       od::field field;
       if (auto error = std::move(field_result).get(field)) return parse_error(error);
-      std::string_view name;
-      if (auto error = field.unescaped_key().get(name)) return parse_error(error);
+      // A name without a backslash is copied raw; only one with escapes is
+      // unescaped (and re-escaped).
+      std::string_view name = plain_name(field);
+      const bool plain = name.data() != nullptr;
+      if (!plain) {
+        if (auto error = field.unescaped_key().get(name)) return parse_error(error);
+      }
       member_names.push_back(name);
       path_stack[path_depth++] = PathSegment{name, -1};
       // A top-level member that is itself a key's source becomes the key
       // attribute (added at the end), so its own encoding is dropped.
       const bool key_member = top_level && check_top_level_name(name);
-      const std::size_t member_start = out.size();
+      char* const member_start = cursor;
       const bool was_first = first;
-      if (!first) out.push_back(',');
+      if (!first) put(',');
       first = false;
-      append_json_string(out, name);
-      out.push_back(':');
+      if (plain)
+        put_padded(name.data() - 1, name.size() + 2);
+      else
+        cursor = write_json_string(cursor, name);
+      put(':');
       std::size_t value_size = 0;
       if (!walk_value(field.value(), child_of(node, name), depth + 1, value_size)) return false;
       --path_depth;
       if (key_member) {
-        out.resize(member_start);
+        cursor = member_start;
         first = was_first;
         continue;
       }
@@ -601,12 +709,16 @@ struct RecordValidator::Impl {
 
   void append_attribute(std::string_view name, char type, std::string_view value,
                         std::size_t value_size, bool& first) {
-    if (!first) out.push_back(',');
+    make_room(json_string_bound(name.size()) + json_string_bound(value.size()) + 8);
+    if (!first) put(',');
     first = false;
-    append_json_string(out, name);
-    out.append(type == 'N' ? ":{\"N\":" : ":{\"S\":");
-    append_json_string(out, value);
-    out.push_back('}');
+    cursor = write_json_string(cursor, name);
+    if (type == 'N')
+      put(":{\"N\":");
+    else
+      put(":{\"S\":");
+    cursor = write_json_string(cursor, value);
+    put('}');
     verdict.item_size += name.size() + value_size;
   }
 
@@ -654,7 +766,8 @@ struct RecordValidator::Impl {
     if (!context.ingested_at.empty())
       append_attribute(names.ingested_at, 'S', context.ingested_at, context.ingested_at.size(),
                        first);
-    out.push_back('}');
+    make_room(1);
+    put('}');
     if (verdict.item_size > kDynamoMaxItemBytes)
       add_reason(ReasonCode::too_large, "",
                  fmt::format("item would be {} bytes by DynamoDB's size rules; the limit is {}",
@@ -677,12 +790,13 @@ struct RecordValidator::Impl {
     path_depth = 0;
     member_names.clear();
     std::fill(observations.begin(), observations.end(), Observation{});
+    cursor = item_buffer.get();
     run(record, context);
     if (dropped_reasons > 0)
       verdict.reasons.push_back(
           Reason{last_dropped, "", fmt::format("{} more reasons not listed", dropped_reasons)});
     verdict.valid = verdict.reasons.empty();
-    if (!verdict.valid) verdict.item_json.clear();
+    if (verdict.valid) verdict.item_json.assign(item_buffer.get(), cursor);
     return verdict;
   }
 
@@ -700,6 +814,9 @@ struct RecordValidator::Impl {
     }
     std::memcpy(padded.get(), text.data(), text.size());
     std::memset(padded.get() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
+    record_end = padded.get() + text.size();
+    next_backslash = padded.get();
+    make_room(kItemBytesPerRecordByte * text.size() + kItemBytesSlack);
     od::document doc;
     if (auto error = parser.iterate(padded.get(), text.size(), padded_capacity).get(doc)) {
       parse_error(error);
@@ -731,14 +848,14 @@ struct RecordValidator::Impl {
       return;
     }
     observations[0] = Observation{true, JsonType::object, false, {}};
-    out.push_back('{');
-    const std::size_t members_begin = out.size();
+    put('{');
+    const char* const members_begin = cursor;
     if (!walk_members(object, 0, 0, size, true)) return;
     if (!at_document_end(doc)) return;
     verdict.item_size = size;
     evaluate_rules();
     if (!verdict.reasons.empty()) return;
-    finish_item(record, context, out.size() == members_begin);
+    finish_item(record, context, cursor == members_begin);
   }
 
   bool at_document_end(od::document& doc) {
@@ -763,7 +880,14 @@ struct RecordValidator::Impl {
   std::unique_ptr<char[]> padded;
   std::size_t padded_capacity = 0;
   Verdict verdict;
-  std::string& out = verdict.item_json;
+  // The item is written here through `cursor`, then copied to
+  // verdict.item_json once when the record is valid. Room is made up front
+  // for the worst case, so the pass itself never checks or grows.
+  std::unique_ptr<char[]> item_buffer = std::make_unique_for_overwrite<char[]>(kInitialItemBytes);
+  std::size_t item_capacity = kInitialItemBytes;
+  char* cursor = item_buffer.get();
+  const char* record_end = nullptr;      // in `padded`
+  const char* next_backslash = nullptr;  // see has_backslash()
   std::string scratch;
   std::vector<Observation> observations;
   std::vector<std::vector<std::uint32_t>> ancestors;  // per node, outermost first, root excluded
