@@ -5,16 +5,16 @@
 // write to that endpoint; scripts/bench-e2e.sh runs it beside the worker.
 //
 //   export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:4567
-//   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test bench_dynamodb_ceiling --benchmark_min_time=10
+//   AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test bench_dynamodb_ceiling
+//   --benchmark_min_time=10
 
 #include <benchmark/benchmark.h>
+#include <fmt/core.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
-
-#include <fmt/core.h>
 
 #include "aws/dynamodb.hpp"
 
@@ -38,8 +38,11 @@ void BM_BatchWriteCeiling(benchmark::State& state) {
     return;
   }
   auto http = std::make_shared<aws::HttpClient>();
-  aws::ClientConfig config{http, aws::make_static_credentials({"test", "test", "", std::nullopt}),
-                           "us-east-1", endpoint, {}, nullptr};
+  aws::ClientConfig config{
+      http,        aws::make_static_credentials({"test", "test", "", std::nullopt}),
+      "us-east-1", endpoint,
+      {},          nullptr,
+      nullptr};
   config.retry.max_attempts = 10;
   auto client = aws::DynamoDbClient::create(config);
   if (!client) {
@@ -89,7 +92,12 @@ void BM_BatchWriteCeiling(benchmark::State& state) {
     state.SkipWithError("cannot delete the table");
   }
 }
-BENCHMARK(BM_BatchWriteCeiling)->Arg(4)->Arg(16)->Arg(64)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BatchWriteCeiling)
+    ->Arg(4)
+    ->Arg(16)
+    ->Arg(64)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

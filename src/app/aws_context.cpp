@@ -3,7 +3,7 @@
 namespace salesflow::app {
 
 tl::expected<std::unique_ptr<AwsContext>, std::string> AwsContext::create(
-    const Settings& settings) {
+    const Settings& settings, std::shared_ptr<aws::RequestObserver> observer) {
   const aws::EnvLookup env = aws::process_environment();
   aws::ConfigOverrides overrides;
   if (!settings.region.empty()) {
@@ -32,6 +32,7 @@ tl::expected<std::unique_ptr<AwsContext>, std::string> AwsContext::create(
     client.endpoint_url = endpoint.is_custom ? endpoint.url() : std::string();
     // DynamoDB throttles by design under load; the SDKs retry it 10 times.
     client.retry.max_attempts = 10;
+    client.observer = observer;
     return client;
   };
   auto s3 = aws::S3Client::create(client_config(context->config_.s3));

@@ -20,7 +20,9 @@ namespace salesflow::app {
 class AwsContext {
  public:
   // Errors are one line for the user (no region, a bad endpoint URL, ...).
-  static tl::expected<std::unique_ptr<AwsContext>, std::string> create(const Settings& settings);
+  // `observer`, when given, is told about every AWS call (metrics).
+  static tl::expected<std::unique_ptr<AwsContext>, std::string> create(
+      const Settings& settings, std::shared_ptr<aws::RequestObserver> observer = nullptr);
   AwsContext() = default;  // empty; use create()
 
   const aws::AwsConfig& config() const { return config_; }

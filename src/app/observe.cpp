@@ -3,6 +3,21 @@
 #include <iostream>
 
 namespace salesflow::app {
+namespace {
+
+class MetricsRequestObserver final : public aws::RequestObserver {
+ public:
+  explicit MetricsRequestObserver(Metrics& metrics) : metrics_(metrics) {}
+  void on_request(const aws::RequestRecord& record) override {
+    metrics_.request_finished(record.service, record.operation, record.elapsed.count(),
+                              record.attempts, record.throttled, record.ok);
+  }
+
+ private:
+  Metrics& metrics_;
+};
+
+}  // namespace
 
 Observers::Observers(const Settings& settings)
     : log_(parse_log_level(settings.log_level).value_or(LogLevel::info)) {
@@ -10,9 +25,10 @@ Observers::Observers(const Settings& settings)
   if (!metrics) {
     error_ = "--metrics-addr " + settings.metrics_addr + ": " + metrics.error();
     metrics_ = std::make_unique<Metrics>();
-    return;
+  } else {
+    metrics_ = std::move(*metrics);
   }
-  metrics_ = std::move(*metrics);
+  requests_ = std::make_shared<MetricsRequestObserver>(*metrics_);
 }
 
 void Observers::object_done(std::string_view bucket, std::string_view key,
@@ -53,7 +69,7 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
   if (report.error.empty() && !result.error.empty()) {
     report.error = result.error;
   }
-  log_.log_object(report, bucket, key, result.size, seconds, 0);
+  log_.log_object(report, bucket, key, result.size, seconds, report.retries);
 }
 
 void Observers::note(std::string_view level, const std::string& text) {

@@ -7,6 +7,7 @@
 #include "app/log.hpp"
 #include "app/metrics.hpp"
 #include "app/settings.hpp"
+#include "aws/service.hpp"
 #include "pipeline/object_job.hpp"
 
 namespace salesflow::app {
@@ -27,12 +28,16 @@ class Observers {
   void objects_in_flight(int count);
   void flush();
 
+  // Feeds the AWS request metrics (latency, retries, throttles per operation).
+  std::shared_ptr<aws::RequestObserver> request_observer() const { return requests_; }
+
   Log& log() { return log_; }
   Metrics& metrics() { return *metrics_; }
 
  private:
   Log log_;
   std::unique_ptr<Metrics> metrics_;
+  std::shared_ptr<aws::RequestObserver> requests_;
   std::string error_;
 };
 

@@ -96,7 +96,7 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
     fmt::print(stderr, "salesflow process: {}\n", rules.error());
     return kExitUsage;
   }
-  auto aws = AwsContext::create(settings);
+  auto aws = AwsContext::create(settings, observers.request_observer());
   if (!aws) {
     fmt::print(stderr, "salesflow process: {}\n", aws.error());
     return kExitUsage;

@@ -34,7 +34,7 @@ int run_worker(const Settings& settings) {
     fmt::print(stderr, "salesflow worker: {}\n", rules.error());
     return kExitUsage;
   }
-  auto aws = AwsContext::create(settings);
+  auto aws = AwsContext::create(settings, observers.request_observer());
   if (!aws) {
     fmt::print(stderr, "salesflow worker: {}\n", aws.error());
     return kExitUsage;

@@ -87,6 +87,7 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
   std::unordered_map<std::size_t, std::string> canonical;  // filled on first need
   std::chrono::steady_clock::time_point deadline;
   RetryPolicy policy;
+  std::atomic<std::uint64_t>* retry_counter = nullptr;
   int requests = 0;
   int rounds = 0;
 
@@ -121,6 +122,10 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
                  std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
     ServiceCall call = runtime->json_call(kTarget, "BatchWriteItem", body());
     call.policy = attempt_policy;
+    call.retry_counter = retry_counter;
+    if (requests > 0 && retry_counter != nullptr) {
+      ++*retry_counter;  // a resubmission of UnprocessedItems
+    }
     ++requests;
     runtime->call(std::move(call), [self = shared_from_this()](Result<HttpResponse> result) {
       self->on_response(std::move(result));
@@ -246,6 +251,7 @@ void DynamoDbClient::batch_write_async(std::string table, std::vector<std::strin
     group->pending = std::move(indices);
     group->deadline = deadline;
     group->policy = policy;
+    group->retry_counter = options.retry_counter;
     group->send();
   }
 }
@@ -276,10 +282,11 @@ void DynamoDbClient::put_item_async(PutItemRequest request,
   write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
   write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
   writer.EndObject();
-  runtime_->call(make_call("PutItem", std::string(buffer.GetString(), buffer.GetSize())),
-                 [done = std::move(done)](Result<HttpResponse> result) {
-                   done(conditional_outcome(std::move(result)));
-                 });
+  ServiceCall call = make_call("PutItem", std::string(buffer.GetString(), buffer.GetSize()));
+  call.retry_counter = request.retry_counter;
+  runtime_->call(std::move(call), [done = std::move(done)](Result<HttpResponse> result) {
+    done(conditional_outcome(std::move(result)));
+  });
 }
 
 Result<ConditionalOutcome> DynamoDbClient::put_item(PutItemRequest request) {

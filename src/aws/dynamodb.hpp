@@ -19,6 +19,8 @@ struct BatchWriteOptions {
   // this much time has passed since the call.
   std::chrono::milliseconds deadline{60000};
   std::optional<RetryPolicy> policy;  // per request; the client's when empty
+  // Counts retried requests and resubmissions of UnprocessedItems; must outlive the call.
+  std::atomic<std::uint64_t>* retry_counter = nullptr;
 };
 
 struct BatchWriteOutcome {
@@ -32,10 +34,11 @@ enum class ConditionalOutcome { applied, condition_failed };
 
 struct PutItemRequest {
   std::string table;
-  std::string item;                         // DynamoDB JSON object text
-  std::string condition_expression;         // optional
-  std::string expression_attribute_names;   // JSON object text, optional
-  std::string expression_attribute_values;  // JSON object text, optional
+  std::string item;                                     // DynamoDB JSON object text
+  std::string condition_expression;                     // optional
+  std::string expression_attribute_names;               // JSON object text, optional
+  std::string expression_attribute_values;              // JSON object text, optional
+  std::atomic<std::uint64_t>* retry_counter = nullptr;  // counts retries; must outlive the call
 };
 
 struct UpdateItemRequest {

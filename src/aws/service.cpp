@@ -172,7 +172,23 @@ struct ServiceRuntime::CallState {
   std::shared_ptr<const ServiceRuntime> runtime;
   ServiceCall call;
   RetryPolicy policy;
-  Completion done;
+  Completion completion;
+  bool throttled = false;
+
+  // The outcome, to the observer and then to the caller.
+  void done(Result<HttpResponse> result) {
+    if (const auto& observer = runtime->config_.observer) {
+      RequestRecord record;
+      record.service = runtime->service_;
+      record.operation = call.operation;
+      record.elapsed = std::chrono::steady_clock::now() - started;
+      record.attempts = std::max(1, attempts);
+      record.throttled = throttled || (!result && is_throttling_code(result.error().code));
+      record.ok = result.has_value();
+      observer->on_request(record);
+    }
+    completion(std::move(result));
+  }
   std::chrono::steady_clock::time_point started;
   int attempts = 0;
   int last_retry_cost = 0;
@@ -209,7 +225,7 @@ void ServiceRuntime::call(ServiceCall call, Completion done) {
   if (call.request.host.empty())
     call.request.host = endpoint_.host;  // S3 virtual hosts set their own
   state->call = std::move(call);
-  state->done = std::move(done);
+  state->completion = std::move(done);
   state->started = std::chrono::steady_clock::now();
   attempt(state);
 }
@@ -266,6 +282,10 @@ void ServiceRuntime::on_result(const std::shared_ptr<CallState>& state,
     return;
   }
   state->last_retry_cost = decision.cost;
+  state->throttled = state->throttled || is_throttling_code(error.code);
+  if (state->call.retry_counter != nullptr) {
+    ++*state->call.retry_counter;
+  }
   state->last_error = std::move(error);
   runtime.config_.http->schedule(decision.delay, [state] { attempt(state); });
 }

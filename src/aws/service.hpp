@@ -3,6 +3,7 @@
 // attempt afresh, send it on the shared HttpClient, classify failures, back
 // off on the I/O thread's timers, and surface one AwsError at the end.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
@@ -31,6 +32,23 @@ Result<ServiceEndpoint> parse_endpoint(std::string_view url);
 // The public AWS endpoint "https://<prefix>.<region>.amazonaws.com[.cn]".
 ServiceEndpoint default_endpoint(std::string_view prefix, std::string_view region);
 
+// One AWS call after its last attempt, for metrics.
+struct RequestRecord {
+  std::string_view service;
+  std::string_view operation;
+  std::chrono::duration<double> elapsed;  // first attempt to outcome, backoff included
+  int attempts = 1;
+  bool throttled = false;  // some attempt was throttled
+  bool ok = false;
+};
+
+// Told about every call; runs on the I/O thread, so it must be quick and not block.
+class RequestObserver {
+ public:
+  virtual ~RequestObserver() = default;
+  virtual void on_request(const RequestRecord& record) = 0;
+};
+
 struct ClientConfig {
   std::shared_ptr<HttpClient> http;
   std::shared_ptr<CredentialsProvider> credentials;
@@ -38,6 +56,7 @@ struct ClientConfig {
   std::string endpoint_url;  // empty: the region's public endpoint
   RetryPolicy retry;
   std::shared_ptr<RetryStrategy> retry_strategy;  // null: the client makes its own
+  std::shared_ptr<RequestObserver> observer;      // null: nobody is told
 };
 
 using ErrorParser = std::function<AwsError(const HttpResponse&)>;
@@ -50,6 +69,9 @@ struct ServiceCall {
   RequestOptions http;
   // Statuses other than 2xx that count as success (S3 HEAD 304, say).
   std::function<bool(int)> accept_status;
+  // Incremented once per retry, when given (per-object accounting by callers);
+  // must outlive the call.
+  std::atomic<std::uint64_t>* retry_counter = nullptr;
 };
 
 class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {

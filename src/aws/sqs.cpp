@@ -153,10 +153,14 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
   std::string queue_url;
   std::vector<std::size_t> pending;
   RetryPolicy policy;
+  std::atomic<std::uint64_t>* retry_counter = nullptr;
   std::chrono::steady_clock::time_point started;
   int rounds = 0;
 
   void send() {
+    if (rounds > 0 && retry_counter != nullptr) {
+      ++*retry_counter;  // a round resending failed entries
+    }
     ++rounds;
     rapidjson::StringBuffer buffer;
     JsonWriter writer(buffer);
@@ -176,10 +180,11 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
     }
     writer.EndArray();
     writer.EndObject();
-    runtime->call(runtime->json_call(kTarget, "SendMessageBatch", finish(buffer)),
-                  [self = shared_from_this()](Result<HttpResponse> result) {
-                    self->on_response(std::move(result));
-                  });
+    ServiceCall call = runtime->json_call(kTarget, "SendMessageBatch", finish(buffer));
+    call.retry_counter = retry_counter;
+    runtime->call(std::move(call), [self = shared_from_this()](Result<HttpResponse> result) {
+      self->on_response(std::move(result));
+    });
   }
 
   void fail_all(const std::vector<std::size_t>& indices, const AwsError& error) {
@@ -365,6 +370,7 @@ void SqsClient::send_batch_async(std::string queue_url, std::vector<OutgoingMess
     group->pending = std::move(indices);
     group->policy = policy;
     group->started = std::chrono::steady_clock::now();
+    group->retry_counter = options.retry_counter;
     group->send();
   }
 }

@@ -47,6 +47,8 @@ struct EntryFailure {
 struct SendBatchOptions {
   std::size_t max_batch_bytes = std::size_t{256} << 10;  // 1 MiB is allowed on AWS
   std::optional<RetryPolicy> policy;  // rounds for failed entries; the client's when empty
+  // Counts retried requests and rounds resending failed entries; must outlive the call.
+  std::atomic<std::uint64_t>* retry_counter = nullptr;
 };
 
 struct SendBatchOutcome {

@@ -14,9 +14,10 @@ DynamoDbItemSink::DynamoDbItemSink(aws::DynamoDbClient& client, DynamoDbSinkOpti
     : client_(client), options_(std::move(options)) {}
 
 void DynamoDbItemSink::write(std::vector<ItemWrite> items,
-                             std::function<void(std::vector<ItemOutcome>, std::string)> done) {
+                             std::function<void(std::vector<ItemOutcome>, std::string)> done,
+                             std::atomic<std::uint64_t>* retries) {
   if (options_.reject_conflicts) {
-    put_conditionally(std::move(items), std::move(done));
+    put_conditionally(std::move(items), std::move(done), retries);
     return;
   }
   std::vector<std::string> texts;
@@ -27,6 +28,7 @@ void DynamoDbItemSink::write(std::vector<ItemWrite> items,
   const std::size_t count = texts.size();
   aws::BatchWriteOptions batch_options;
   batch_options.deadline = options_.deadline;
+  batch_options.retry_counter = retries;
   client_.batch_write_async(
       options_.table, std::move(texts),
       [count, done = std::move(done)](aws::BatchWriteOutcome outcome) {
@@ -49,7 +51,8 @@ void DynamoDbItemSink::write(std::vector<ItemWrite> items,
 }
 
 void DynamoDbItemSink::put_conditionally(
-    std::vector<ItemWrite> items, std::function<void(std::vector<ItemOutcome>, std::string)> done) {
+    std::vector<ItemWrite> items, std::function<void(std::vector<ItemOutcome>, std::string)> done,
+    std::atomic<std::uint64_t>* retries) {
   struct Pending {
     std::mutex mutex;
     std::vector<ItemOutcome> outcomes;
@@ -89,6 +92,7 @@ void DynamoDbItemSink::put_conditionally(
     request.condition_expression = "attribute_not_exists(#pk) OR #hash = :hash";
     request.expression_attribute_names = names;
     request.expression_attribute_values = "{\":hash\":{\"S\":\"" + hash + "\"}}";
+    request.retry_counter = retries;
     client_.put_item_async(
         std::move(request), [pending, i](aws::Result<aws::ConditionalOutcome> result) {
           bool last = false;

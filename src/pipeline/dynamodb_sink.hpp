@@ -34,11 +34,13 @@ class DynamoDbItemSink final : public ItemSink {
 
   std::size_t max_batch_items() const override { return aws::DynamoDbClient::kMaxBatchItems; }
   void write(std::vector<ItemWrite> items,
-             std::function<void(std::vector<ItemOutcome>, std::string error)> done) override;
+             std::function<void(std::vector<ItemOutcome>, std::string error)> done,
+             std::atomic<std::uint64_t>* retries) override;
 
  private:
   void put_conditionally(std::vector<ItemWrite> items,
-                         std::function<void(std::vector<ItemOutcome>, std::string error)> done);
+                         std::function<void(std::vector<ItemOutcome>, std::string error)> done,
+                         std::atomic<std::uint64_t>* retries);
 
   aws::DynamoDbClient& client_;
   DynamoDbSinkOptions options_;

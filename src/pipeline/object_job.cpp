@@ -122,13 +122,6 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   ObjectProcessor processor(validator, environment.options, environment.items, environment.messages,
                             environment.blobs);
   result.report = processor.run(source, context, claim->resume, checkpoint, stop);
-  if (result.report.status == ObjectStatus::failed && read_error && read_error->code == "Aborted" &&
-      stop != nullptr && stop->load()) {
-    // The read ended because the stop made the chunk consumer refuse more
-    // bytes: that is an interruption (resumed from the checkpoint), not a failure.
-    result.report.status = ObjectStatus::interrupted;
-    result.report.error = "stopped before the end of the object";
-  }
 
   switch (result.report.status) {
     case ObjectStatus::completed: {

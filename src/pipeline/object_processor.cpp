@@ -116,7 +116,12 @@ class Run final : public core::RecordHandler {
       return !should_stop();
     });
     if (!read) {
-      fail(ObjectStatus::failed, "reading the object: " + read.error());
+      // A stop makes the chunk consumer refuse more bytes, which the source
+      // reports as an aborted read: that is an interruption, not a failure.
+      const bool stopped = stop_ != nullptr && stop_->load();
+      fail(
+          stopped ? ObjectStatus::interrupted : ObjectStatus::failed,
+          stopped ? "stopped before the end of the object" : "reading the object: " + read.error());
     } else if (!should_stop()) {
       reader_.finish(*this);
     } else {
@@ -207,28 +212,30 @@ class Run final : public core::RecordHandler {
     }
     if (envelope.needs_offload) {
       if (blobs_ == nullptr) {
+        // Not acknowledged: the record is not durable, so the watermark stays below it.
         fail(ObjectStatus::failed,
              "envelope " + envelope.id + " needs S3 offloading, which is not configured");
-        ack(index);
         return;
       }
       begin_request(from_reader);
       auto message = std::make_shared<Message>(Message{envelope.id, std::move(envelope.json)});
-      blobs_->put(envelopes_.options().offload_bucket, envelope.offload_key,
-                  std::move(envelope.offload_body), [this, index, message](std::string error) {
-                    if (error.empty()) {
-                      {
-                        const std::scoped_lock lock(mutex_);
-                        ++report_.offloaded;
-                      }
-                      enqueue_message(index, std::move(*message), false);
-                    } else {
-                      fail(ObjectStatus::failed,
-                           "offloading envelope " + message->id + ": " + error);
-                    }
-                    ack(index);  // the enqueued message holds its own count
-                    end_request();
-                  });
+      blobs_->put(
+          envelopes_.options().offload_bucket, envelope.offload_key,
+          std::move(envelope.offload_body),
+          [this, index, message](std::string error) {
+            if (error.empty()) {
+              {
+                const std::scoped_lock lock(mutex_);
+                ++report_.offloaded;
+              }
+              enqueue_message(index, std::move(*message), false);
+              ack(index);  // the enqueued message holds its own count
+            } else {
+              fail(ObjectStatus::failed, "offloading envelope " + message->id + ": " + error);
+            }
+            end_request();
+          },
+          &retries_);
       return;
     }
     enqueue_message(index, Message{envelope.id, std::move(envelope.json)}, from_reader);
@@ -289,11 +296,13 @@ class Run final : public core::RecordHandler {
         (*shared)[i].index = copy_for_sink[i].index;
       }
     }
-    items_.write(std::move(copy_for_sink),
-                 [this, shared](std::vector<ItemOutcome> outcomes, std::string error) {
-                   on_items_done(*shared, outcomes, error);
-                   end_request();
-                 });
+    items_.write(
+        std::move(copy_for_sink),
+        [this, shared](std::vector<ItemOutcome> outcomes, std::string error) {
+          on_items_done(*shared, outcomes, error);
+          end_request();
+        },
+        &retries_);
   }
 
   void on_items_done(const std::vector<ItemWrite>& batch, const std::vector<ItemOutcome>& outcomes,
@@ -301,9 +310,6 @@ class Run final : public core::RecordHandler {
     if (outcomes.size() != batch.size()) {
       fail(ObjectStatus::failed, "item sink answered " + std::to_string(outcomes.size()) +
                                      " outcomes for " + std::to_string(batch.size()) + " items");
-      for (const auto& item : batch) {
-        ack(item.index);
-      }
       return;
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -327,8 +333,9 @@ class Run final : public core::RecordHandler {
           break;
         }
         case ItemOutcome::failed:
+          // Not acknowledged: the watermark must not pass a record that is not durable.
           fail(ObjectStatus::failed, error.empty() ? "item write failed" : error);
-          break;
+          continue;
       }
       ack(item.index);
     }
@@ -338,20 +345,27 @@ class Run final : public core::RecordHandler {
                        bool from_reader) {
     begin_request(from_reader);
     const std::size_t count = batch.size();
-    messages_.send(std::move(batch), [this, indices = std::move(indices), count](
-                                         std::size_t failed, std::string error) {
-      if (failed != 0) {
-        fail(ObjectStatus::failed, std::to_string(failed) + " of " + std::to_string(count) +
-                                       " DLQ messages not sent: " + error);
-      } else {
-        const std::scoped_lock lock(mutex_);
-        report_.envelopes_sent += count;
-      }
-      for (const auto index : indices) {
-        ack(index);
-      }
-      end_request();
-    });
+    messages_.send(
+        std::move(batch),
+        [this, indices = std::move(indices), count](std::size_t failed, std::string error) {
+          if (failed != 0) {
+            // Which ones is not known here: none is acknowledged, so the
+            // watermark stays below all of them (a retry resends the batch).
+            fail(ObjectStatus::failed, std::to_string(failed) + " of " + std::to_string(count) +
+                                           " DLQ messages not sent: " + error);
+            end_request();
+            return;
+          }
+          {
+            const std::scoped_lock lock(mutex_);
+            report_.envelopes_sent += count;
+          }
+          for (const auto index : indices) {
+            ack(index);
+          }
+          end_request();
+        },
+        &retries_);
   }
 
   void maybe_checkpoint() {
@@ -419,6 +433,7 @@ class Run final : public core::RecordHandler {
     report_.written = report_.tally.valid - report_.conflicts;
     report_.rejected = report_.tally.rejected + report_.conflicts;
     report_.decompressed_bytes = reader_.decompressed_bytes();
+    report_.retries = retries_.load();
     report_.format = reader_.detected_format();
     if (status_ == ObjectStatus::completed) {
       durable = Checkpoint{report_.tally.records, reader_.decompressed_bytes(), report_.conflicts};
@@ -440,6 +455,7 @@ class Run final : public core::RecordHandler {
   const std::atomic<bool>* stop_;
   std::string key_path_;
 
+  std::atomic<std::uint64_t> retries_{0};  // before the mutex: sinks may touch it until drained
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   std::size_t in_flight_ = 0;

@@ -70,6 +70,7 @@ struct ObjectReport {
   std::uint64_t raw_bytes = 0;
   std::uint64_t decompressed_bytes = 0;
   std::uint64_t resumed_from = 0;  // records skipped as already durable
+  std::uint64_t retries = 0;       // retried AWS requests of this run
   core::InputFormat format = core::InputFormat::automatic;
   Checkpoint last_checkpoint;  // the durable progress at the end
 

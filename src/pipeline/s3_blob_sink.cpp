@@ -3,7 +3,8 @@
 namespace salesflow::pipeline {
 
 void S3BlobSink::put(std::string bucket, std::string key, std::string body,
-                     std::function<void(std::string error)> done) {
+                     std::function<void(std::string error)> done,
+                     std::atomic<std::uint64_t>* /*retries: S3 puts are not counted per object*/) {
   client_.put_object_async(std::move(bucket), std::move(key), std::move(body),
                            [done = std::move(done)](aws::Result<aws::PutObjectResult> result) {
                              done(result ? std::string() : result.error().to_string());

@@ -10,7 +10,8 @@ class S3BlobSink final : public BlobSink {
  public:
   explicit S3BlobSink(aws::S3Client& client) : client_(client) {}
   void put(std::string bucket, std::string key, std::string body,
-           std::function<void(std::string error)> done) override;
+           std::function<void(std::string error)> done,
+           std::atomic<std::uint64_t>* retries) override;
 
  private:
   aws::S3Client& client_;

@@ -5,6 +5,7 @@
 // only when it knows the outcome (written, refused, or failed for good after
 // its own retries). `done` may run on any thread and must not block.
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -34,9 +35,11 @@ class ItemSink {
   // Largest batch a single write() should carry.
   virtual std::size_t max_batch_items() const = 0;
   // `done` gets one outcome per item, in the order given, and, when any failed,
-  // an error text for the log.
+  // an error text for the log. `retries`, when given, counts the retried
+  // requests this write needed; it outlives the call.
   virtual void write(std::vector<ItemWrite> items,
-                     std::function<void(std::vector<ItemOutcome>, std::string error)> done) = 0;
+                     std::function<void(std::vector<ItemOutcome>, std::string error)> done,
+                     std::atomic<std::uint64_t>* retries) = 0;
 };
 
 // One DLQ message.
@@ -51,7 +54,8 @@ class MessageSink {
   virtual std::size_t max_batch_messages() const = 0;
   // `done` gets how many of the messages were not sent (0: all durable) and an error text.
   virtual void send(std::vector<Message> messages,
-                    std::function<void(std::size_t failed, std::string error)> done) = 0;
+                    std::function<void(std::size_t failed, std::string error)> done,
+                    std::atomic<std::uint64_t>* retries) = 0;
 };
 
 // Stores oversize DLQ envelopes' full text.
@@ -60,7 +64,8 @@ class BlobSink {
   virtual ~BlobSink() = default;
   // `done` gets an empty string on success, else the error.
   virtual void put(std::string bucket, std::string key, std::string body,
-                   std::function<void(std::string error)> done) = 0;
+                   std::function<void(std::string error)> done,
+                   std::atomic<std::uint64_t>* retries) = 0;
 };
 
 }  // namespace salesflow::pipeline

@@ -9,7 +9,8 @@ SqsMessageSink::SqsMessageSink(aws::SqsClient& client, std::string queue_url,
     : client_(client), queue_url_(std::move(queue_url)), max_batch_bytes_(max_batch_bytes) {}
 
 void SqsMessageSink::send(std::vector<Message> messages,
-                          std::function<void(std::size_t, std::string)> done) {
+                          std::function<void(std::size_t, std::string)> done,
+                          std::atomic<std::uint64_t>* retries) {
   std::vector<aws::OutgoingMessage> outgoing;
   outgoing.reserve(messages.size());
   for (auto& message : messages) {
@@ -19,6 +20,7 @@ void SqsMessageSink::send(std::vector<Message> messages,
   const std::size_t count = outgoing.size();
   aws::SendBatchOptions options;
   options.max_batch_bytes = max_batch_bytes_;
+  options.retry_counter = retries;
   client_.send_batch_async(
       queue_url_, std::move(outgoing),
       [count, done = std::move(done)](aws::SendBatchOutcome outcome) {

@@ -16,7 +16,8 @@ class SqsMessageSink final : public MessageSink {
 
   std::size_t max_batch_messages() const override { return aws::SqsClient::kMaxBatchEntries; }
   void send(std::vector<Message> messages,
-            std::function<void(std::size_t failed, std::string error)> done) override;
+            std::function<void(std::size_t failed, std::string error)> done,
+            std::atomic<std::uint64_t>* retries) override;
 
  private:
   aws::SqsClient& client_;

@@ -164,7 +164,8 @@ class ServiceCallTest : public ::testing::Test {
                                           int quota = RetryQuota::kDefaultCapacity) {
     ClientConfig config{http_,       test::test_credentials(),
                         "us-east-1", server_.endpoint(),
-                        policy,      std::make_shared<RetryStrategy>(1, quota)};
+                        policy,      std::make_shared<RetryStrategy>(1, quota),
+                        nullptr};
     auto created =
         ServiceRuntime::create(config, "dynamodb", "dynamodb", "dynamodb", parse_json_error);
     EXPECT_TRUE(created);
@@ -279,6 +280,7 @@ TEST_F(ServiceCallTest, ConnectionRefusedIsRetriedThenReported) {
       "http://127.0.0.1:" + std::to_string(test::unused_port()),
       RetryPolicy{
           .max_attempts = 3, .base_delay = 1ms, .max_backoff = 2ms, .deadline = std::nullopt},
+      nullptr,
       nullptr};
   auto rt = ServiceRuntime::create(config, "sqs", "sqs", "sqs", parse_json_error);
   ASSERT_TRUE(rt);

@@ -61,7 +61,11 @@ class MemoryItems final : public ItemSink {
   explicit MemoryItems(Completer& completer) : completer_(completer) {}
   std::size_t max_batch_items() const override { return 25; }
   void write(std::vector<ItemWrite> items,
-             std::function<void(std::vector<ItemOutcome>, std::string)> done) override {
+             std::function<void(std::vector<ItemOutcome>, std::string)> done,
+             std::atomic<std::uint64_t>* retries) override {
+    if (retries != nullptr && retry_every_call) {
+      ++*retries;
+    }
     completer_.post([this, items = std::move(items), done = std::move(done)] {
       std::vector<ItemOutcome> outcomes;
       const std::scoped_lock lock(mutex);
@@ -87,6 +91,7 @@ class MemoryItems final : public ItemSink {
   std::size_t calls = 0;
   std::size_t fail_from_call = 0;
   std::set<std::uint64_t> conflicting;
+  bool retry_every_call = false;
 
  private:
   Completer& completer_;
@@ -96,8 +101,8 @@ class MemoryMessages final : public MessageSink {
  public:
   explicit MemoryMessages(Completer& completer) : completer_(completer) {}
   std::size_t max_batch_messages() const override { return 10; }
-  void send(std::vector<Message> messages,
-            std::function<void(std::size_t, std::string)> done) override {
+  void send(std::vector<Message> messages, std::function<void(std::size_t, std::string)> done,
+            std::atomic<std::uint64_t>* /*retries*/) override {
     completer_.post([this, messages = std::move(messages), done = std::move(done)] {
       {
         const std::scoped_lock lock(mutex);
@@ -167,6 +172,19 @@ TEST_F(Fixture, RoutesEveryRecordOnceAndBalances) {
   EXPECT_EQ(items.written.size(), 900U);
   EXPECT_EQ(messages.ids.size(), 101U);
   EXPECT_EQ(report.last_checkpoint.next_index, 1002U);
+  EXPECT_EQ(report.retries, 0U);
+}
+
+TEST_F(Fixture, RetriesOfTheSinksAreCountedPerObject) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text += record(i) + "\n";
+  }
+  items.retry_every_call = true;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text), context());
+  ASSERT_EQ(report.status, ObjectStatus::completed);
+  EXPECT_EQ(report.retries, 4U);  // 100 items: 4 batches of 25
 }
 
 TEST_F(Fixture, CheckpointsAdvanceAndResumeSkipsDurableRecords) {
@@ -248,6 +266,22 @@ TEST_F(Fixture, StopFlagInterrupts) {
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report = processor.run(from_text(text), context(), {}, {}, &stop);
   EXPECT_EQ(report.status, ObjectStatus::interrupted);
+}
+
+TEST_F(Fixture, ReadAbortedByAStopIsAnInterruption) {
+  std::atomic<bool> stop{false};
+  const ChunkSource aborting = [&stop](const std::function<bool(std::string_view)>& on_chunk)
+      -> tl::expected<void, std::string> {
+    on_chunk(record(1) + "\n");
+    stop = true;
+    if (!on_chunk(record(2) + "\n")) {
+      return tl::make_unexpected(std::string("Aborted: the consumer stopped the stream"));
+    }
+    return {};
+  };
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(aborting, context(), {}, {}, &stop);
+  EXPECT_EQ(report.status, ObjectStatus::interrupted) << report.error;
 }
 
 TEST_F(Fixture, SourceErrorFails) {

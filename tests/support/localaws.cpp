@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <simdjson.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -66,11 +67,12 @@ std::optional<LocalAws> LocalAws::from_env() {
   const char* admin = std::getenv("SALESFLOW_LOCALAWS_ADMIN");
   if (s3 == nullptr || sqs == nullptr || dynamodb == nullptr || admin == nullptr)
     return std::nullopt;
-  return LocalAws{s3, sqs, dynamodb, admin};
+  return LocalAws{s3, sqs, dynamodb, admin, {}};
 }
 
 namespace {
-std::string admin_call(const std::string& admin_endpoint, std::string method, std::string body) {
+std::string admin_call(const std::string& admin_endpoint, std::string method, std::string path,
+                       std::string body, std::string* response_body = nullptr) {
   auto endpoint = aws::parse_endpoint(admin_endpoint);
   if (!endpoint) return endpoint.error().to_string();
   aws::HttpClient client;
@@ -78,22 +80,45 @@ std::string admin_call(const std::string& admin_endpoint, std::string method, st
   request.method = std::move(method);
   request.scheme = endpoint->scheme;
   request.host = endpoint->host;
-  request.path = endpoint->base_path + "/faults";
+  request.path = endpoint->base_path + path;
   request.headers.push_back({"Content-Type", "application/json"});
   request.body = std::move(body);
   const auto response = client.send(request);
   if (!response) return response.error().to_string();
-  if (response->status != 200) return fmt::format("HTTP {}: {}", response->status, response->body);
+  if (response->status != 200 && response->status != 201) {
+    return fmt::format("HTTP {}: {}", response->status, response->body);
+  }
+  if (response_body != nullptr) *response_body = response->body;
   return {};
 }
 }  // namespace
 
-std::string LocalAws::set_faults(std::string_view rules_json) const {
-  return admin_call(admin_endpoint, "PUT", std::string(rules_json));
+std::string LocalAws::set_faults(std::string_view rules_json) {
+  std::string answer;
+  if (auto error = admin_call(admin_endpoint, "POST", "/faults", std::string(rules_json), &answer);
+      !error.empty()) {
+    return error;
+  }
+  simdjson::dom::parser parser;
+  simdjson::dom::array rules;
+  if (parser.parse(answer).get_object()["rules"].get(rules) != simdjson::SUCCESS) {
+    return "unexpected answer to POST /faults: " + answer;
+  }
+  for (const auto rule : rules) {
+    std::string_view id;
+    if (rule["id"].get(id) != simdjson::SUCCESS) return "a rule without id: " + answer;
+    fault_ids.emplace_back(id);
+  }
+  return {};
 }
 
-std::string LocalAws::clear_faults() const {
-  return admin_call(admin_endpoint, "DELETE", "");
+std::string LocalAws::clear_faults() {
+  std::string errors;
+  for (const auto& id : fault_ids) {
+    errors += admin_call(admin_endpoint, "DELETE", "/faults/" + id, "");
+  }
+  fault_ids.clear();
+  return errors;
 }
 
 std::string unique_name(std::string_view prefix) {

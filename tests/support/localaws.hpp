@@ -54,8 +54,13 @@ struct LocalAws {
 
   // PUT /faults with `rules_json` ({"rules":[...]}); empty string on success,
   // else what went wrong.
-  std::string set_faults(std::string_view rules_json) const;
-  std::string clear_faults() const;
+  // Adds rules (POST /faults) and remembers their ids; the stack is shared by
+  // tests running in parallel, so nothing here replaces or clears others' rules.
+  std::string set_faults(std::string_view rules_json);
+  // Removes the rules this object added (DELETE /faults/ID each).
+  std::string clear_faults();
+
+  std::vector<std::string> fault_ids;
 };
 
 // A name no other test run uses: prefix-<pid>-<counter>-<random>.

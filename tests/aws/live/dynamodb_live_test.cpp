@@ -22,8 +22,9 @@ class DynamoDbLive : public ::testing::Test {
     ASSERT_TRUE(stack) << "the local AWS stack environment is not set";
     stack_ = *stack;
     http_ = std::make_shared<HttpClient>();
-    ClientConfig config{http_,  test::test_credentials(), "us-east-1", stack_.dynamodb_endpoint, {},
-                        nullptr};
+    ClientConfig config{
+        http_,  test::test_credentials(), "us-east-1", stack_.dynamodb_endpoint, {}, nullptr,
+        nullptr};
     config.retry.max_attempts = 8;
     auto client = DynamoDbClient::create(config);
     ASSERT_TRUE(client) << client.error().to_string();
@@ -203,8 +204,13 @@ TEST_F(DynamoDbLive, StalledServerTimesOutAndRetries) {
   HttpOptions options;
   options.request_timeout = 500ms;
   auto http = std::make_shared<HttpClient>(options);
-  auto client = DynamoDbClient::create(
-      {http, test::test_credentials(), "us-east-1", stack_.dynamodb_endpoint, {}, nullptr});
+  auto client = DynamoDbClient::create({http,
+                                        test::test_credentials(),
+                                        "us-east-1",
+                                        stack_.dynamodb_endpoint,
+                                        {},
+                                        nullptr,
+                                        nullptr});
   ASSERT_TRUE(client);
   const auto put = client->put_item({table_, R"({"Id":{"S":"stalled"}})", "", "", ""});
   ASSERT_TRUE(put) << put.error().to_string();

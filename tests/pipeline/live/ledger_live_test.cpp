@@ -23,7 +23,8 @@ class PipelineDynamoDb : public ::testing::Test {
     ASSERT_TRUE(stack) << "the local AWS stack environment is not set";
     http_ = std::make_shared<aws::HttpClient>();
     aws::ClientConfig config{
-        http_, test::test_credentials(), "us-east-1", stack->dynamodb_endpoint, {}, nullptr};
+        http_,  test::test_credentials(), "us-east-1", stack->dynamodb_endpoint, {}, nullptr,
+        nullptr};
     config.retry.max_attempts = 8;
     auto client = aws::DynamoDbClient::create(config);
     ASSERT_TRUE(client) << client.error().to_string();
@@ -148,11 +149,16 @@ class ItemSinkLive : public PipelineDynamoDb {
 
   std::vector<ItemOutcome> write(ItemSink& sink, std::vector<ItemWrite> items) {
     std::promise<std::vector<ItemOutcome>> promise;
-    sink.write(std::move(items), [&promise](std::vector<ItemOutcome> outcomes, const std::string&) {
-      promise.set_value(std::move(outcomes));
-    });
+    sink.write(
+        std::move(items),
+        [&promise](std::vector<ItemOutcome> outcomes, const std::string&) {
+          promise.set_value(std::move(outcomes));
+        },
+        &retries_);
     return promise.get_future().get();
   }
+
+  std::atomic<std::uint64_t> retries_{0};
 
   static ItemWrite item(const std::string& id, const std::string& raw) {
     return ItemWrite{0, R"({"OrderId":{"S":")" + id + R"("},"raw":{"S":")" + raw + R"("}})", raw, 0,
@@ -176,6 +182,28 @@ TEST_F(ItemSinkLive, OverwriteWritesEveryItem) {
   const auto all = client_->scan_all(table_);
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 25U);
+  EXPECT_EQ(retries_.load(), 0U);
+}
+
+TEST_F(ItemSinkLive, ThrottledWritesAreRetriedAndCounted) {
+  auto stack = test::LocalAws::from_env();
+  ASSERT_TRUE(stack);
+  ASSERT_EQ(stack->set_faults(R"({"service":"dynamodb","operation":"BatchWriteItem","target":")" +
+                              table_ +
+                              R"(","count":2,"error":"ProvisionedThroughputExceededException"})"),
+            "");
+  DynamoDbItemSink sink(*client_, DynamoDbSinkOptions{table_, false});
+  std::vector<ItemWrite> items;
+  for (int i = 0; i < 10; ++i) {
+    items.push_back(item("t-" + std::to_string(i), "r"));
+  }
+  const auto outcomes = write(sink, std::move(items));
+  EXPECT_EQ(stack->clear_faults(), "");
+  EXPECT_EQ(outcomes, std::vector<ItemOutcome>(10, ItemOutcome::written));
+  EXPECT_EQ(retries_.load(), 2U);
+  const auto all = client_->scan_all(table_);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 10U);
 }
 
 TEST_F(ItemSinkLive, RejectModeRefusesADifferentRecordWithTheSameKey) {
