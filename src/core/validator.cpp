@@ -27,7 +27,11 @@ struct Observation {
   bool present = false;
   JsonType type = JsonType::null;
   bool integer = false;
-  std::string_view text;  // strings: unescaped value; numbers: the exact token
+  // Strings: the unescaped value; numbers: the exact token.
+  std::string_view text;
+  // `text` is in the padded record buffer as it stands: a string's raw
+  // content between its quotes (no escapes), or a number's token.
+  bool raw = false;
 };
 
 // The rule paths as a tree of member names, so the pass follows it while it
@@ -98,6 +102,26 @@ bool type_matches(std::uint8_t types, const Observation& seen) {
 constexpr std::size_t kItemBytesPerRecordByte = 9;
 constexpr std::size_t kItemBytesSlack = 64;
 
+// One of 64 bits chosen by a name's length, first, middle and last bytes:
+// equal names have the same bit, so an object whose names all have distinct
+// bits has no repeated name and needs no comparing of names.
+std::uint64_t name_bit(std::string_view name) {
+  std::uint64_t mix = name.size();
+  if (!name.empty()) {
+    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(name[i]); };
+    mix |= (std::uint64_t{byte(0)} << 16) | (std::uint64_t{byte(name.size() / 2)} << 24) |
+           (std::uint64_t{byte(name.size() - 1)} << 32);
+  }
+  return std::uint64_t{1} << ((mix * 0x9E3779B97F4A7C15ULL) >> 58);
+}
+
+// A token from raw_json_token() without the whitespace that may follow it (it
+// never starts with whitespace).
+std::string_view trim_token_end(std::string_view token) {
+  while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
+  return token;
+}
+
 void append_key_encoding(std::string& out, std::string_view text) {
   append_decimal(out, text.size());
   out.push_back(':');
@@ -126,6 +150,14 @@ struct RecordValidator::Impl {
     }
     partition_node = node_for(*split_json_pointer(rules.partition_key.path));
     if (rules.sort_key) sort_node = node_for(*split_json_pointer(rules.sort_key->path));
+    const auto key_prefix = [](const KeyAttribute& key) {
+      std::string prefix;
+      append_json_string(prefix, key.attribute);
+      prefix.append(key.type == 'N' ? ":{\"N\":" : ":{\"S\":");
+      return prefix;
+    };
+    partition_prefix = key_prefix(rules.partition_key);
+    if (rules.sort_key) sort_prefix = key_prefix(*rules.sort_key);
     reserved_names = {rules.partition_key.attribute, rules.metadata.source,
                       rules.metadata.etag,           rules.metadata.version_id,
                       rules.metadata.record_index,   rules.metadata.ingested_at};
@@ -244,17 +276,17 @@ struct RecordValidator::Impl {
     cursor += text.size();
   }
 
-  // Copies `size` bytes of the padded record buffer: up to 32 bytes as one or
-  // two fixed-size moves, reading into the record's padding and writing into
-  // the item buffer's slack (kItemBytesSlack) beyond the cursor's bound.
+  // Copies `size` bytes of the padded record buffer in fixed-size 16- or
+  // 32-byte moves (no library call), reading up to 31 bytes into the record's
+  // padding and writing into the item buffer's slack (kItemBytesSlack).
   void put_padded(const char* from, std::size_t size) {
     static_assert(kItemBytesSlack >= 32 && simdjson::SIMDJSON_PADDING >= 32);
-    if (size <= 16)
+    if (size <= 16) {
       std::memcpy(cursor, from, 16);
-    else if (size <= 32)
-      std::memcpy(cursor, from, 32);
-    else
-      std::memcpy(cursor, from, size);
+    } else {
+      for (std::size_t done = 0; done < size; done += 32)
+        std::memcpy(cursor + done, from + done, 32);
+    }
     cursor += size;
   }
 
@@ -280,9 +312,9 @@ struct RecordValidator::Impl {
   // a null view. The name's end is found from the value's start: only
   // whitespace, the colon and whitespace lie between the name's closing quote
   // and the value (simdjson has checked the colon).
-  std::string_view plain_name(od::field& field) {
+  std::string_view plain_name(od::field& field, std::string_view value_token) {
     const char* const name_begin = field.key().raw();
-    const char* p = field.value().raw_json_token().data();
+    const char* p = value_token.data();
     while (p > name_begin && is_json_space(p[-1])) --p;
     if (p <= name_begin || p[-1] != ':') return {};
     --p;
@@ -298,9 +330,45 @@ struct RecordValidator::Impl {
   // Appends `value` as a DynamoDB AttributeValue and sets `size` to its
   // DynamoDB size (without a name). Returns false at the first parse error:
   // simdjson must not be touched after it.
-  bool walk_value(od::value value, std::uint32_t node, int depth, std::size_t& size) {
+  // `token`: value.raw_json_token(), which the caller has already looked at.
+  bool walk_value(od::value value, std::string_view token, std::uint32_t node, int depth,
+                  std::size_t& size) {
+    // The type is the token's first character (as value.type() would find);
+    // anything else is left to simdjson to name the error.
     od::json_type type;
-    if (auto error = value.type().get(type)) return parse_error(error);
+    switch (token.empty() ? '\0' : token.front()) {
+      case '{':
+        type = od::json_type::object;
+        break;
+      case '[':
+        type = od::json_type::array;
+        break;
+      case '"':
+        type = od::json_type::string;
+        break;
+      case 't':
+      case 'f':
+        type = od::json_type::boolean;
+        break;
+      case 'n':
+        type = od::json_type::null;
+        break;
+      case '-':
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+      case '8':
+      case '9':
+        type = od::json_type::number;
+        break;
+      default:
+        if (auto error = value.type().get(type)) return parse_error(error);
+    }
     switch (type) {
       case od::json_type::object: {
         od::object object;
@@ -327,7 +395,8 @@ struct RecordValidator::Impl {
           if (index != 0) put(',');
           path_stack[path_depth++] = PathSegment{{}, index};
           std::size_t element_size = 0;
-          if (!walk_value(element, kNoNode, depth + 1, element_size)) return false;
+          if (!walk_value(element, element.raw_json_token(), kNoNode, depth + 1, element_size))
+            return false;
           --path_depth;
           size += element_size + 1;
           ++index;
@@ -340,13 +409,13 @@ struct RecordValidator::Impl {
         // raw and unescaped: copy it from the record as it stands.
         // (The token runs from the opening quote to the next structural
         // character: the string and the whitespace after it.)
-        const std::string_view token = trim_json_whitespace(value.raw_json_token());
-        if (token.size() >= 2 && token.back() == '"' &&
-            !has_backslash(token.data() + 1, token.data() + token.size() - 1)) {
-          const std::string_view text(token.data() + 1, token.size() - 2);
-          observe(node, JsonType::string, false, text);
+        const std::string_view string = trim_token_end(token);
+        if (string.size() >= 2 && string.back() == '"' &&
+            !has_backslash(string.data() + 1, string.data() + string.size() - 1)) {
+          const std::string_view text(string.data() + 1, string.size() - 2);
+          observe(node, JsonType::string, false, text, true);
           put("{\"S\":");
-          put_padded(token.data(), token.size());
+          put_padded(string.data(), string.size());
           put('}');
           size = text.size();
           return true;
@@ -356,7 +425,7 @@ struct RecordValidator::Impl {
         return encode_string(text, node, size);
       }
       case od::json_type::number: {
-        return encode_number(value.raw_json_token(), node, size);
+        return encode_number(token, node, size);
       }
       case od::json_type::boolean: {
         bool flag = false;
@@ -392,7 +461,7 @@ struct RecordValidator::Impl {
   }
 
   bool encode_number(std::string_view token, std::uint32_t node, std::size_t& size) {
-    token = trim_json_whitespace(token);
+    token = trim_token_end(token);
     const NumberInfo info = analyze_number(token);
     if (!info.well_formed) {
       add_reason(ReasonCode::malformed_json, current_path(),
@@ -409,7 +478,7 @@ struct RecordValidator::Impl {
                      : std::string("number magnitude is outside DynamoDB's range 1E-130 .. "
                                    "9.9999999999999999999999999999999999999E+125"));
     }
-    observe(node, JsonType::number, info.integer, token);
+    observe(node, JsonType::number, info.integer, token, true);
     put("{\"N\":\"");
     put_padded(token.data(), token.size());
     put("\"}");
@@ -420,18 +489,24 @@ struct RecordValidator::Impl {
   bool walk_members(od::object object, std::uint32_t node, int depth, std::size_t& size,
                     bool top_level) {
     const std::size_t names_begin = member_names.size();
+    std::uint64_t name_bits = 0;
+    bool names_may_repeat = false;
     bool first = true;
     for (auto field_result : object) {
       od::field field;
       if (auto error = std::move(field_result).get(field)) return parse_error(error);
       // A name without a backslash is copied raw; only one with escapes is
       // unescaped (and re-escaped).
-      std::string_view name = plain_name(field);
+      const std::string_view value_token = field.value().raw_json_token();
+      std::string_view name = plain_name(field, value_token);
       const bool plain = name.data() != nullptr;
       if (!plain) {
         if (auto error = field.unescaped_key().get(name)) return parse_error(error);
       }
       member_names.push_back(name);
+      const std::uint64_t bit = name_bit(name);
+      names_may_repeat |= (name_bits & bit) != 0;
+      name_bits |= bit;
       path_stack[path_depth++] = PathSegment{name, -1};
       // A top-level member that is itself a key's source becomes the key
       // attribute (added at the end), so its own encoding is dropped.
@@ -446,7 +521,8 @@ struct RecordValidator::Impl {
         cursor = write_json_string(cursor, name);
       put(':');
       std::size_t value_size = 0;
-      if (!walk_value(field.value(), child_of(node, name), depth + 1, value_size)) return false;
+      if (!walk_value(field.value(), value_token, child_of(node, name), depth + 1, value_size))
+        return false;
       --path_depth;
       if (key_member) {
         cursor = member_start;
@@ -455,8 +531,9 @@ struct RecordValidator::Impl {
       }
       size += name.size() + value_size + (top_level ? 0 : 1);
     }
-    check_duplicate_names(names_begin);
+    if (names_may_repeat) check_duplicate_names(names_begin);
     member_names.resize(names_begin);
+
     return true;
   }
 
@@ -530,9 +607,10 @@ struct RecordValidator::Impl {
     }
   }
 
-  void observe(std::uint32_t node, JsonType type, bool integer, std::string_view text) {
+  void observe(std::uint32_t node, JsonType type, bool integer, std::string_view text,
+               bool raw = false) {
     if (node == kNoNode) return;
-    observations[node] = Observation{true, type, integer, text};
+    observations[node] = Observation{true, type, integer, text, raw};
   }
 
   // A non-object document: still checked to be valid JSON, then rejected.
@@ -541,7 +619,7 @@ struct RecordValidator::Impl {
       case od::json_type::array: {
         od::value value;
         if (auto error = doc.get_value().get(value)) return parse_error(error);
-        return walk_value(value, kNoNode, 0, size);
+        return walk_value(value, value.raw_json_token(), kNoNode, 0, size);
       }
       case od::json_type::string: {
         std::string_view text;
@@ -707,19 +785,69 @@ struct RecordValidator::Impl {
 
   // ---- item completion ----
 
-  void append_attribute(std::string_view name, char type, std::string_view value,
-                        std::size_t value_size, bool& first) {
-    make_room(json_string_bound(name.size()) + json_string_bound(value.size()) + 8);
+  // Appends a key attribute: `prefix` is its name and type, `"OrderId":{"S":`;
+  // the value is the observed text, copied as it stands when it is raw (it
+  // then needs no escaping).
+  void append_key_attribute(std::string_view prefix, const Observation& seen,
+                            std::size_t value_size, bool& first) {
+    const std::string_view value = seen.text;
+    make_room(1 + prefix.size() + json_string_bound(value.size()) + 1 + kItemBytesSlack);
     if (!first) put(',');
     first = false;
-    cursor = write_json_string(cursor, name);
-    if (type == 'N')
-      put(":{\"N\":");
-    else
-      put(":{\"S\":");
-    cursor = write_json_string(cursor, value);
+    put(prefix);
+    if (seen.raw && seen.type == JsonType::string) {
+      put_padded(value.data() - 1, value.size() + 2);  // with its quotes
+    } else if (seen.raw) {
+      put('"');
+      put_padded(value.data(), value.size());
+      put('"');
+    } else {
+      cursor = write_json_string(cursor, value);
+    }
     put('}');
-    verdict.item_size += name.size() + value_size;
+    verdict.item_size += value_size;
+  }
+
+  // The metadata attributes as item JSON around the record index's digits,
+  // built once per object (they depend only on the rules and the object).
+  struct MetadataText {
+    bool built = false;
+    ObjectContext context;     // what the text was built for
+    std::string before_index;  // ,"_source":{"S":"s3://..."},...,"_record_index":{"N":"
+    std::string after_index;   // "}[,"_ingested_at":{"S":"..."}]
+    std::size_t size = 0;      // DynamoDB size of the attributes, less the index value's
+  };
+
+  const MetadataText& metadata_for(const ObjectContext& context) {
+    const ObjectContext& built_for = metadata_text.context;
+    if (metadata_text.built && built_for.bucket == context.bucket && built_for.key == context.key &&
+        built_for.etag == context.etag && built_for.version_id == context.version_id &&
+        built_for.ingested_at == context.ingested_at)
+      return metadata_text;
+    MetadataText text;
+    text.built = true;
+    text.context = context;
+    const MetadataNames& names = rules.metadata;
+    const auto add = [&](std::string& out, std::string_view name, std::string_view value) {
+      out.push_back(',');
+      append_json_string(out, name);
+      out.append(":{\"S\":");
+      append_json_string(out, value);
+      out.push_back('}');
+      text.size += name.size() + value.size();
+    };
+    const std::string source = fmt::format("s3://{}/{}", context.bucket, context.key);
+    add(text.before_index, names.source, source);
+    if (!context.etag.empty()) add(text.before_index, names.etag, context.etag);
+    if (!context.version_id.empty()) add(text.before_index, names.version_id, context.version_id);
+    text.before_index.push_back(',');
+    append_json_string(text.before_index, names.record_index);
+    text.before_index.append(":{\"N\":\"");
+    text.size += names.record_index.size();
+    text.after_index.append("\"}");
+    if (!context.ingested_at.empty()) add(text.after_index, names.ingested_at, context.ingested_at);
+    metadata_text = std::move(text);
+    return metadata_text;
   }
 
   std::size_t key_value_size(const KeyAttribute& key, std::string_view value) const {
@@ -736,8 +864,10 @@ struct RecordValidator::Impl {
       add_reason(ReasonCode::too_large, rules.partition_key.path,
                  fmt::format("partition key is {} bytes; DynamoDB allows {}", partition.size(),
                              kDynamoMaxPartitionKeyBytes));
-    append_attribute(rules.partition_key.attribute, rules.partition_key.type, partition,
-                     key_value_size(rules.partition_key, partition), first);
+    append_key_attribute(
+        partition_prefix, observations[partition_node],
+        rules.partition_key.attribute.size() + key_value_size(rules.partition_key, partition),
+        first);
     if (rules.sort_key) {
       const std::string_view sort = key_text(sort_node);
       verdict.sort_key.assign(sort);
@@ -746,28 +876,21 @@ struct RecordValidator::Impl {
         add_reason(ReasonCode::too_large, rules.sort_key->path,
                    fmt::format("sort key is {} bytes; DynamoDB allows {}", sort.size(),
                                kDynamoMaxSortKeyBytes));
-      append_attribute(rules.sort_key->attribute, rules.sort_key->type, sort,
-                       key_value_size(*rules.sort_key, sort), first);
+      append_key_attribute(sort_prefix, observations[sort_node],
+                           rules.sort_key->attribute.size() + key_value_size(*rules.sort_key, sort),
+                           first);
     }
-    const MetadataNames& names = rules.metadata;
-    scratch.assign("s3://");
-    scratch.append(context.bucket);
-    scratch.push_back('/');
-    scratch.append(context.key);
-    append_attribute(names.source, 'S', scratch, scratch.size(), first);
-    if (!context.etag.empty())
-      append_attribute(names.etag, 'S', context.etag, context.etag.size(), first);
-    if (!context.version_id.empty())
-      append_attribute(names.version_id, 'S', context.version_id, context.version_id.size(), first);
-    scratch.clear();
-    append_decimal(scratch, record.index);
-    append_attribute(names.record_index, 'N', scratch, analyze_number(scratch).dynamodb_size,
-                     first);
-    if (!context.ingested_at.empty())
-      append_attribute(names.ingested_at, 'S', context.ingested_at, context.ingested_at.size(),
-                       first);
-    make_room(1);
+    // The partition key attribute always precedes the metadata attributes.
+    const MetadataText& metadata = metadata_for(context);
+    char index_text[24];
+    const auto index_end = std::to_chars(index_text, index_text + sizeof index_text, record.index);
+    const std::string_view index(index_text, static_cast<std::size_t>(index_end.ptr - index_text));
+    make_room(metadata.before_index.size() + index.size() + metadata.after_index.size() + 1);
+    put(metadata.before_index);
+    put(index);
+    put(metadata.after_index);
     put('}');
+    verdict.item_size += metadata.size + analyze_number(index).dynamodb_size;
     if (verdict.item_size > kDynamoMaxItemBytes)
       add_reason(ReasonCode::too_large, "",
                  fmt::format("item would be {} bytes by DynamoDB's size rules; the limit is {}",
@@ -803,10 +926,6 @@ struct RecordValidator::Impl {
   void run(const RawRecord& record, const ObjectContext& context) {
     const std::string_view text = record.text;
     record_text = text;
-    if (!simdjson::validate_utf8(text.data(), text.size())) {
-      add_reason(ReasonCode::malformed_json, "", "record is not valid UTF-8");
-      return;
-    }
     const std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
     if (padded_capacity < needed) {
       padded_capacity = std::max(needed, padded_capacity * 2);
@@ -818,8 +937,13 @@ struct RecordValidator::Impl {
     next_backslash = padded.get();
     make_room(kItemBytesPerRecordByte * text.size() + kItemBytesSlack);
     od::document doc;
+    // simdjson's first stage validates the whole record as UTF-8 (and rejects
+    // control characters inside strings) before anything else is read.
     if (auto error = parser.iterate(padded.get(), text.size(), padded_capacity).get(doc)) {
-      parse_error(error);
+      if (error == simdjson::UTF8_ERROR)
+        add_reason(ReasonCode::malformed_json, "", "record is not valid UTF-8");
+      else
+        parse_error(error);
       return;
     }
     od::json_type type;
@@ -874,6 +998,8 @@ struct RecordValidator::Impl {
   std::vector<std::vector<std::uint32_t>> group_nodes;
   std::uint32_t partition_node = kNoNode;
   std::uint32_t sort_node = kNoNode;
+  std::string partition_prefix;  // the key attributes' names and types as item JSON
+  std::string sort_prefix;
   std::vector<std::string> reserved_names;
 
   od::parser parser;
@@ -888,7 +1014,7 @@ struct RecordValidator::Impl {
   char* cursor = item_buffer.get();
   const char* record_end = nullptr;      // in `padded`
   const char* next_backslash = nullptr;  // see has_backslash()
-  std::string scratch;
+  MetadataText metadata_text;
   std::vector<Observation> observations;
   std::vector<std::vector<std::uint32_t>> ancestors;  // per node, outermost first, root excluded
   std::vector<bool> excused;
