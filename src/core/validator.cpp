@@ -373,7 +373,7 @@ struct RecordValidator::Impl {
       case od::json_type::object: {
         od::object object;
         if (auto error = value.get_object().get(object)) return parse_error(error);
-        note_depth(depth);
+        if (!note_depth(depth)) return false;
         observe(node, JsonType::object, false, {});
         put("{\"M\":{");
         size = 3;
@@ -384,7 +384,7 @@ struct RecordValidator::Impl {
       case od::json_type::array: {
         od::array array;
         if (auto error = value.get_array().get(array)) return parse_error(error);
-        note_depth(depth);
+        if (!note_depth(depth)) return false;
         observe(node, JsonType::array, false, {});
         put("{\"L\":[");
         size = 3;
@@ -598,13 +598,17 @@ struct RecordValidator::Impl {
     }
   }
 
-  void note_depth(int depth) {
+  // Reports nesting deeper than DynamoDB allows (once); false when the walk
+  // must stop: beyond simdjson's depth limit, which On-Demand does not enforce
+  // itself, the path stack ends and the recursion would only go on.
+  bool note_depth(int depth) {
     if (depth > kDynamoMaxNestingDepth && !depth_reported) {
       depth_reported = true;
       add_reason(ReasonCode::too_large, current_path(),
                  fmt::format("value is nested {} levels deep; DynamoDB allows {}", depth,
                              kDynamoMaxNestingDepth));
     }
+    return depth < static_cast<int>(kMaxDepth);
   }
 
   void observe(std::uint32_t node, JsonType type, bool integer, std::string_view text,

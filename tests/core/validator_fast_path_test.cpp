@@ -285,5 +285,24 @@ path = "/id"
       << result.verdict.item_json;
 }
 
+TEST(ValidatorFastPath, NestingBeyondSimdjsonsDepthLimitIsRejectedNotFollowed) {
+  const std::string head = R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"},"deep":)";
+  for (const std::size_t levels : {1023u, 1024u, 1025u, 100000u}) {
+    SCOPED_TRACE(levels);
+    const auto arrays = check_one(head + std::string(levels, '[') + std::string(levels, ']') + "}");
+    EXPECT_FALSE(arrays.verdict.valid);
+    EXPECT_TRUE(has_reason(arrays.verdict, ReasonCode::too_large,
+                           "/deep/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0/0"))
+        << reasons_text(arrays.verdict);
+    std::string objects = head;
+    for (std::size_t i = 0; i < levels; ++i) objects += R"({"o":)";
+    objects += "1";
+    for (std::size_t i = 0; i < levels; ++i) objects += "}";
+    const auto nested = check_one(objects + "}");
+    EXPECT_FALSE(nested.verdict.valid);
+    EXPECT_EQ(codes(nested.verdict).front(), ReasonCode::too_large) << reasons_text(nested.verdict);
+  }
+}
+
 }  // namespace
 }  // namespace salesflow::core
