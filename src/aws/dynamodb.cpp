@@ -16,31 +16,6 @@ namespace {
 
 constexpr std::string_view kTarget = "DynamoDB_20120810";
 
-AwsError io_thread_error(std::string_view operation) {
-  return AwsError{"dynamodb",
-                  std::string(operation),
-                  0,
-                  "BlockingCallOnIoThread",
-                  "a blocking call was made on the HTTP I/O thread",
-                  "",
-                  false,
-                  0};
-}
-
-Result<simdjson::dom::element> parse_body(simdjson::dom::parser& parser,
-                                          const HttpResponse& response,
-                                          const ServiceRuntime& runtime,
-                                          std::string_view operation) {
-  simdjson::dom::element root;
-  if (parser.parse(response.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return tl::unexpected(runtime.annotate(
-        AwsError{"", "", response.status, "InvalidResponse", "response body is not a JSON object",
-                 request_id_of(response), false, 1},
-        operation, 1));
-  }
-  return root;
-}
-
 void write_optional_raw(JsonWriter& writer, std::string_view key, std::string_view json) {
   if (json.empty()) return;
   write_key(writer, key);
@@ -140,7 +115,7 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
   void on_response(Result<HttpResponse> result) {
     if (!result) return finish(std::move(result.error()));
     simdjson::dom::parser parser;
-    auto root = parse_body(parser, *result, *runtime, "BatchWriteItem");
+    auto root = parse_json_body(parser, *result, *runtime, "BatchWriteItem");
     if (!root) return finish(std::move(root.error()));
     simdjson::dom::array unprocessed;
     if ((*root)["UnprocessedItems"][table].get(unprocessed) != simdjson::SUCCESS ||
@@ -261,7 +236,7 @@ BatchWriteOutcome DynamoDbClient::batch_write(std::string table, std::vector<std
   if (runtime_->http().on_io_thread()) {
     BatchWriteOutcome outcome;
     for (std::size_t i = 0; i < items.size(); ++i) outcome.unwritten.push_back(i);
-    outcome.error = io_thread_error("BatchWriteItem");
+    outcome.error = runtime_->io_thread_error("BatchWriteItem");
     return outcome;
   }
   return block_on<BatchWriteOutcome>([&](auto done) {
@@ -290,7 +265,7 @@ void DynamoDbClient::put_item_async(PutItemRequest request,
 }
 
 Result<ConditionalOutcome> DynamoDbClient::put_item(PutItemRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("PutItem"));
+  if (runtime_->http().on_io_thread()) return tl::unexpected(runtime_->io_thread_error("PutItem"));
   return block_on<Result<ConditionalOutcome>>(
       [&](auto done) { put_item_async(std::move(request), std::move(done)); });
 }
@@ -316,7 +291,8 @@ void DynamoDbClient::update_item_async(UpdateItemRequest request,
 }
 
 Result<ConditionalOutcome> DynamoDbClient::update_item(UpdateItemRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("UpdateItem"));
+  if (runtime_->http().on_io_thread())
+    return tl::unexpected(runtime_->io_thread_error("UpdateItem"));
   return block_on<Result<ConditionalOutcome>>(
       [&](auto done) { update_item_async(std::move(request), std::move(done)); });
 }
@@ -337,7 +313,7 @@ void DynamoDbClient::get_item_async(GetItemRequest request,
                  [runtime = runtime_, done = std::move(done)](Result<HttpResponse> result) {
                    if (!result) return done(tl::unexpected(std::move(result.error())));
                    simdjson::dom::parser parser;
-                   auto root = parse_body(parser, *result, *runtime, "GetItem");
+                   auto root = parse_json_body(parser, *result, *runtime, "GetItem");
                    if (!root) return done(tl::unexpected(std::move(root.error())));
                    simdjson::dom::element item;
                    if ((*root)["Item"].get(item) != simdjson::SUCCESS) {
@@ -348,7 +324,7 @@ void DynamoDbClient::get_item_async(GetItemRequest request,
 }
 
 Result<std::optional<std::string>> DynamoDbClient::get_item(GetItemRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("GetItem"));
+  if (runtime_->http().on_io_thread()) return tl::unexpected(runtime_->io_thread_error("GetItem"));
   return block_on<Result<std::optional<std::string>>>(
       [&](auto done) { get_item_async(std::move(request), std::move(done)); });
 }
@@ -379,7 +355,7 @@ void DynamoDbClient::query_async(QueryRequest request, std::function<void(Result
       [runtime = runtime_, operation, done = std::move(done)](Result<HttpResponse> result) {
         if (!result) return done(tl::unexpected(std::move(result.error())));
         simdjson::dom::parser parser;
-        auto root = parse_body(parser, *result, *runtime, operation);
+        auto root = parse_json_body(parser, *result, *runtime, operation);
         if (!root) return done(tl::unexpected(std::move(root.error())));
         ItemPage page;
         simdjson::dom::array items;
@@ -395,7 +371,7 @@ void DynamoDbClient::query_async(QueryRequest request, std::function<void(Result
 }
 
 Result<ItemPage> DynamoDbClient::query(QueryRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("Query"));
+  if (runtime_->http().on_io_thread()) return tl::unexpected(runtime_->io_thread_error("Query"));
   return block_on<Result<ItemPage>>(
       [&](auto done) { query_async(std::move(request), std::move(done)); });
 }
@@ -466,7 +442,7 @@ Result<TableDescription> DynamoDbClient::describe_table(std::string table) {
       make_call("DescribeTable", std::string(buffer.GetString(), buffer.GetSize())));
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
-  auto root = parse_body(parser, *result, *runtime_, "DescribeTable");
+  auto root = parse_json_body(parser, *result, *runtime_, "DescribeTable");
   if (!root) return tl::unexpected(std::move(root.error()));
   TableDescription description;
   const simdjson::dom::element table_node = (*root)["Table"].value_unsafe();

@@ -49,17 +49,6 @@ std::string xml_text(const pugi::xml_document& document) {
   return out.str();
 }
 
-AwsError io_thread_error(std::string_view operation) {
-  return AwsError{"s3",
-                  std::string(operation),
-                  0,
-                  "BlockingCallOnIoThread",
-                  "a blocking call was made on the HTTP I/O thread",
-                  "",
-                  false,
-                  0};
-}
-
 }  // namespace
 
 Result<S3Client> S3Client::create(ClientConfig config) {
@@ -93,7 +82,8 @@ ServiceCall S3Client::object_call(std::string operation, std::string method,
 
 Result<ObjectInfo> S3Client::get_object(const std::string& bucket, const std::string& key,
                                         const ChunkSink& on_chunk, GetObjectOptions options) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("GetObject"));
+  if (runtime_->http().on_io_thread())
+    return tl::unexpected(runtime_->io_thread_error("GetObject"));
   const RetryPolicy policy = options.policy.value_or(runtime_->config().retry);
   const auto started = std::chrono::steady_clock::now();
   std::uint64_t offset = options.range_start.value_or(0);
@@ -176,7 +166,8 @@ void S3Client::put_object_async(std::string bucket, std::string key, std::string
 
 Result<PutObjectResult> S3Client::put_object(std::string bucket, std::string key, std::string body,
                                              std::string content_type) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("PutObject"));
+  if (runtime_->http().on_io_thread())
+    return tl::unexpected(runtime_->io_thread_error("PutObject"));
   return block_on<Result<PutObjectResult>>([&](auto done) {
     put_object_async(std::move(bucket), std::move(key), std::move(body), std::move(done),
                      std::move(content_type));

@@ -290,13 +290,14 @@ void ServiceRuntime::on_result(const std::shared_ptr<CallState>& state,
   runtime.config_.http->schedule(decision.delay, [state] { attempt(state); });
 }
 
+AwsError ServiceRuntime::io_thread_error(std::string_view operation) const {
+  return annotate(AwsError{"", "", 0, "BlockingCallOnIoThread",
+                           "a blocking call was made on the HTTP I/O thread", "", false, 0},
+                  operation, 0);
+}
+
 Result<HttpResponse> ServiceRuntime::call_blocking(ServiceCall call) {
-  if (config_.http->on_io_thread()) {
-    return tl::unexpected(
-        annotate(AwsError{"", "", 0, "BlockingCallOnIoThread",
-                          "a blocking call was made on the HTTP I/O thread", "", false, 0},
-                 call.operation, 0));
-  }
+  if (config_.http->on_io_thread()) return tl::unexpected(io_thread_error(call.operation));
   std::promise<Result<HttpResponse>> promise;
   auto future = promise.get_future();
   this->call(std::move(call),

@@ -95,6 +95,8 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
 
   // Fills in service/operation/attempts/retryable of an error from elsewhere.
   AwsError annotate(AwsError error, std::string_view operation, int attempts) const;
+  // BlockingCallOnIoThread: waiting there for a response would deadlock the client.
+  AwsError io_thread_error(std::string_view operation) const;
 
   const ServiceEndpoint& endpoint() const { return endpoint_; }
   const ClientConfig& config() const { return config_; }

@@ -66,6 +66,20 @@ std::string json_text(simdjson::dom::element element) {
   return simdjson::minify(element);
 }
 
+Result<simdjson::dom::element> parse_json_body(simdjson::dom::parser& parser,
+                                               const HttpResponse& response,
+                                               const ServiceRuntime& runtime,
+                                               std::string_view operation) {
+  simdjson::dom::element root;
+  if (parser.parse(response.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
+    return tl::unexpected(runtime.annotate(
+        AwsError{"", "", response.status, "InvalidResponse", "response body is not a JSON object",
+                 request_id_of(response), false, 1},
+        operation, 1));
+  }
+  return root;
+}
+
 std::string string_member(simdjson::dom::element object, std::string_view key) {
   std::string_view value;
   if (object[key].get(value) != simdjson::SUCCESS) return {};

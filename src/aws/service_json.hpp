@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "aws/service.hpp"
+
 namespace salesflow::aws {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -31,6 +33,13 @@ std::optional<std::string> canonical_json(std::string_view json);
 
 // Minified text of a parsed element.
 std::string json_text(simdjson::dom::element element);
+
+// The response body as a JSON object; else InvalidResponse from `runtime`'s
+// service for `operation`. The element lives as long as `parser`.
+Result<simdjson::dom::element> parse_json_body(simdjson::dom::parser& parser,
+                                               const HttpResponse& response,
+                                               const ServiceRuntime& runtime,
+                                               std::string_view operation);
 
 // A string member, empty when absent or not a string.
 std::string string_member(simdjson::dom::element object, std::string_view key);

@@ -15,31 +15,6 @@ namespace {
 
 constexpr std::string_view kTarget = "AmazonSQS";
 
-AwsError io_thread_error(std::string_view operation) {
-  return AwsError{"sqs",
-                  std::string(operation),
-                  0,
-                  "BlockingCallOnIoThread",
-                  "a blocking call was made on the HTTP I/O thread",
-                  "",
-                  false,
-                  0};
-}
-
-Result<simdjson::dom::element> parse_body(simdjson::dom::parser& parser,
-                                          const HttpResponse& response,
-                                          const ServiceRuntime& runtime,
-                                          std::string_view operation) {
-  simdjson::dom::element root;
-  if (parser.parse(response.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return tl::unexpected(runtime.annotate(
-        AwsError{"", "", response.status, "InvalidResponse", "response body is not a JSON object",
-                 request_id_of(response), false, 1},
-        operation, 1));
-  }
-  return root;
-}
-
 std::string finish(rapidjson::StringBuffer& buffer) {
   return std::string(buffer.GetString(), buffer.GetSize());
 }
@@ -201,7 +176,7 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
       return aggregate->group_finished();
     }
     simdjson::dom::parser parser;
-    auto root = parse_body(parser, *result, *runtime, "SendMessageBatch");
+    auto root = parse_json_body(parser, *result, *runtime, "SendMessageBatch");
     if (!root) {
       fail_all(pending, root.error());
       return aggregate->group_finished();
@@ -272,7 +247,7 @@ Result<BatchOutcome> parse_batch_outcome(Result<HttpResponse> result, const Serv
                                          const std::vector<std::size_t>& ids) {
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
-  auto root = parse_body(parser, *result, runtime, operation);
+  auto root = parse_json_body(parser, *result, runtime, operation);
   if (!root) return tl::unexpected(std::move(root.error()));
   return BatchOutcome{parse_failed(*root, ids)};
 }
@@ -320,14 +295,15 @@ void SqsClient::receive_async(std::string queue_url, ReceiveOptions options,
                  [runtime = runtime_, done = std::move(done)](Result<HttpResponse> result) {
                    if (!result) return done(tl::unexpected(std::move(result.error())));
                    simdjson::dom::parser parser;
-                   auto root = parse_body(parser, *result, *runtime, "ReceiveMessage");
+                   auto root = parse_json_body(parser, *result, *runtime, "ReceiveMessage");
                    if (!root) return done(tl::unexpected(std::move(root.error())));
                    done(parse_messages(*root));
                  });
 }
 
 Result<std::vector<SqsMessage>> SqsClient::receive(std::string queue_url, ReceiveOptions options) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("ReceiveMessage"));
+  if (runtime_->http().on_io_thread())
+    return tl::unexpected(runtime_->io_thread_error("ReceiveMessage"));
   return block_on<Result<std::vector<SqsMessage>>>(
       [&](auto done) { receive_async(std::move(queue_url), std::move(options), std::move(done)); });
 }
@@ -382,7 +358,7 @@ SendBatchOutcome SqsClient::send_batch(std::string queue_url, std::vector<Outgoi
     outcome.message_ids.resize(messages.size());
     for (std::size_t i = 0; i < messages.size(); ++i)
       outcome.failed.push_back({i, "BlockingCallOnIoThread", "", false});
-    outcome.error = io_thread_error("SendMessageBatch");
+    outcome.error = runtime_->io_thread_error("SendMessageBatch");
     return outcome;
   }
   return block_on<SendBatchOutcome>([&](auto done) {
@@ -404,7 +380,7 @@ Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage messa
       runtime_->call_blocking(runtime_->json_call(kTarget, "SendMessage", finish(buffer)));
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
-  auto root = parse_body(parser, *result, *runtime_, "SendMessage");
+  auto root = parse_json_body(parser, *result, *runtime_, "SendMessage");
   if (!root) return tl::unexpected(std::move(root.error()));
   if (string_member(*root, "MD5OfMessageBody") != md5_hex(message.body)) {
     return tl::unexpected(runtime_->annotate(
@@ -444,7 +420,8 @@ void SqsClient::delete_batch_async(std::string queue_url, std::vector<std::strin
 
 Result<BatchOutcome> SqsClient::delete_batch(std::string queue_url,
                                              std::vector<std::string> receipt_handles) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(io_thread_error("DeleteMessageBatch"));
+  if (runtime_->http().on_io_thread())
+    return tl::unexpected(runtime_->io_thread_error("DeleteMessageBatch"));
   return block_on<Result<BatchOutcome>>([&](auto done) {
     delete_batch_async(std::move(queue_url), std::move(receipt_handles), std::move(done));
   });
@@ -499,7 +476,7 @@ void SqsClient::change_visibility_batch_async(std::string queue_url,
 Result<BatchOutcome> SqsClient::change_visibility_batch(std::string queue_url,
                                                         std::vector<VisibilityChange> changes) {
   if (runtime_->http().on_io_thread()) {
-    return tl::unexpected(io_thread_error("ChangeMessageVisibilityBatch"));
+    return tl::unexpected(runtime_->io_thread_error("ChangeMessageVisibilityBatch"));
   }
   return block_on<Result<BatchOutcome>>([&](auto done) {
     change_visibility_batch_async(std::move(queue_url), std::move(changes), std::move(done));
@@ -517,7 +494,7 @@ Result<std::string> SqsClient::get_queue_url(std::string queue_name) {
       runtime_->call_blocking(runtime_->json_call(kTarget, "GetQueueUrl", finish(buffer)));
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
-  auto root = parse_body(parser, *result, *runtime_, "GetQueueUrl");
+  auto root = parse_json_body(parser, *result, *runtime_, "GetQueueUrl");
   if (!root) return tl::unexpected(std::move(root.error()));
   return string_member(*root, "QueueUrl");
 }
@@ -543,7 +520,7 @@ Result<std::string> SqsClient::create_queue(std::string queue_name,
       runtime_->call_blocking(runtime_->json_call(kTarget, "CreateQueue", finish(buffer)));
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
-  auto root = parse_body(parser, *result, *runtime_, "CreateQueue");
+  auto root = parse_json_body(parser, *result, *runtime_, "CreateQueue");
   if (!root) return tl::unexpected(std::move(root.error()));
   return string_member(*root, "QueueUrl");
 }
@@ -560,7 +537,7 @@ Result<std::map<std::string, std::string>> SqsClient::get_queue_attributes(
       runtime_->call_blocking(runtime_->json_call(kTarget, "GetQueueAttributes", finish(buffer)));
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
-  auto root = parse_body(parser, *result, *runtime_, "GetQueueAttributes");
+  auto root = parse_json_body(parser, *result, *runtime_, "GetQueueAttributes");
   if (!root) return tl::unexpected(std::move(root.error()));
   std::map<std::string, std::string> attributes;
   simdjson::dom::object object;
