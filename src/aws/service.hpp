@@ -74,6 +74,21 @@ struct ServiceCall {
   std::atomic<std::uint64_t>* retry_counter = nullptr;
 };
 
+// Runs an async operation and waits for its completion (never on the I/O thread).
+template <class T, class Start>
+T block_on(Start&& start) {
+  std::promise<T> promise;
+  auto future = promise.get_future();
+  start([&promise](T value) { promise.set_value(std::move(value)); });
+  return future.get();
+}
+
+// Success or the error of a call whose response carries nothing to read.
+inline Result<void> without_body(Result<HttpResponse> result) {
+  if (!result) return tl::unexpected(std::move(result.error()));
+  return {};
+}
+
 class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
  public:
   using Completion = std::function<void(Result<HttpResponse>)>;
@@ -88,6 +103,14 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   // `done` runs on the HttpClient's I/O thread.
   void call(ServiceCall call, Completion done);
   Result<HttpResponse> call_blocking(ServiceCall call);
+  // The blocking form of an async operation: `start(done)` begins it and the
+  // caller's thread waits for `done`. Refused on the I/O thread, where the
+  // wait would never end.
+  template <class T, class Start>
+  Result<T> wait_for(std::string_view operation, Start&& start) const {
+    if (http().on_io_thread()) return tl::unexpected(io_thread_error(operation));
+    return block_on<Result<T>>(std::forward<Start>(start));
+  }
 
   // AWS JSON protocol: POST / with X-Amz-Target "<target_prefix>.<operation>".
   ServiceCall json_call(std::string_view target_prefix, std::string operation,
@@ -121,15 +144,6 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   ServiceEndpoint endpoint_;
   ErrorParser parse_error_;
 };
-
-// Runs an async operation and waits for its completion (never on the I/O thread).
-template <class T, class Start>
-T block_on(Start&& start) {
-  std::promise<T> promise;
-  auto future = promise.get_future();
-  start([&promise](T value) { promise.set_value(std::move(value)); });
-  return future.get();
-}
 
 // {"__type":"prefix#Code","message"|"Message":"..."} plus x-amzn-ErrorType.
 AwsError parse_json_error(const HttpResponse& response);

@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <mutex>
+#include <numeric>
 #include <utility>
 
 #include "aws/crypto.hpp"
@@ -14,10 +15,6 @@ namespace salesflow::aws {
 namespace {
 
 constexpr std::string_view kTarget = "AmazonSQS";
-
-std::string finish(rapidjson::StringBuffer& buffer) {
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 void write_queue_url(JsonWriter& writer, std::string_view queue_url) {
   write_key(writer, "QueueUrl");
@@ -31,6 +28,44 @@ void write_string_array(JsonWriter& writer, std::string_view key,
   writer.StartArray();
   for (const auto& value : values) write_string(writer, value);
   writer.EndArray();
+}
+
+// {"name": "value", ...} under `key`.
+void write_string_map(JsonWriter& writer, std::string_view key,
+                      const std::map<std::string, std::string>& values) {
+  write_key(writer, key);
+  writer.StartObject();
+  for (const auto& [name, value] : values) {
+    write_key(writer, name);
+    write_string(writer, value);
+  }
+  writer.EndObject();
+}
+
+// "Entries": [{"Id": "<position>", ...}, ...]; `entry(position)` writes the
+// rest of each. Answers name entries by that Id.
+template <class Entry>
+void write_entries(JsonWriter& writer, std::size_t count, Entry&& entry) {
+  write_key(writer, "Entries");
+  writer.StartArray();
+  for (std::size_t position = 0; position < count; ++position) {
+    writer.StartObject();
+    write_key(writer, "Id");
+    write_string(writer, std::to_string(position));
+    entry(position);
+    writer.EndObject();
+  }
+  writer.EndArray();
+}
+
+// The string-valued members of an object; others are skipped.
+std::map<std::string, std::string> string_members(simdjson::dom::object object) {
+  std::map<std::string, std::string> members;
+  for (const auto field : object) {
+    std::string_view value;
+    if (field.value.get(value) == simdjson::SUCCESS) members.emplace(field.key, value);
+  }
+  return members;
 }
 
 void write_message_attributes(JsonWriter& writer,
@@ -50,6 +85,10 @@ void write_message_attributes(JsonWriter& writer,
   writer.EndObject();
 }
 
+std::string queue_url_of(simdjson::dom::element root) {
+  return string_member(root, "QueueUrl");
+}
+
 std::vector<SqsMessage> parse_messages(simdjson::dom::element root) {
   std::vector<SqsMessage> messages;
   simdjson::dom::array list;
@@ -61,11 +100,7 @@ std::vector<SqsMessage> parse_messages(simdjson::dom::element root) {
     message.body = string_member(node, "Body");
     simdjson::dom::object attributes;
     if (node["Attributes"].get(attributes) == simdjson::SUCCESS) {
-      for (const auto field : attributes) {
-        std::string_view value;
-        if (field.value.get(value) == simdjson::SUCCESS)
-          message.attributes.emplace(field.key, value);
-      }
+      message.attributes = string_members(attributes);
     }
     simdjson::dom::object message_attributes;
     if (node["MessageAttributes"].get(message_attributes) == simdjson::SUCCESS) {
@@ -137,25 +172,16 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
       ++*retry_counter;  // a round resending failed entries
     }
     ++rounds;
-    rapidjson::StringBuffer buffer;
-    JsonWriter writer(buffer);
-    writer.StartObject();
-    write_queue_url(writer, queue_url);
-    write_key(writer, "Entries");
-    writer.StartArray();
-    for (std::size_t position = 0; position < pending.size(); ++position) {
-      const OutgoingMessage& message = (*messages)[pending[position]];
-      writer.StartObject();
-      write_key(writer, "Id");
-      write_string(writer, std::to_string(position));
-      write_key(writer, "MessageBody");
-      write_string(writer, message.body);
-      write_message_attributes(writer, message.attributes);
-      writer.EndObject();
-    }
-    writer.EndArray();
-    writer.EndObject();
-    ServiceCall call = runtime->json_call(kTarget, "SendMessageBatch", finish(buffer));
+    std::string body = json_object([&](JsonWriter& writer) {
+      write_queue_url(writer, queue_url);
+      write_entries(writer, pending.size(), [&](std::size_t position) {
+        const OutgoingMessage& message = (*messages)[pending[position]];
+        write_key(writer, "MessageBody");
+        write_string(writer, message.body);
+        write_message_attributes(writer, message.attributes);
+      });
+    });
+    ServiceCall call = runtime->json_call(kTarget, "SendMessageBatch", std::move(body));
     call.retry_counter = retry_counter;
     runtime->call(std::move(call), [self = shared_from_this()](Result<HttpResponse> result) {
       self->on_response(std::move(result));
@@ -242,14 +268,24 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
   }
 };
 
-Result<BatchOutcome> parse_batch_outcome(Result<HttpResponse> result, const ServiceRuntime& runtime,
-                                         std::string_view operation,
-                                         const std::vector<std::size_t>& ids) {
-  if (!result) return tl::unexpected(std::move(result.error()));
-  simdjson::dom::parser parser;
-  auto root = parse_json_body(parser, *result, runtime, operation);
-  if (!root) return tl::unexpected(std::move(root.error()));
-  return BatchOutcome{parse_failed(*root, ids)};
+// A batch call on a queue with `count` entries, each written by
+// `entry(writer, position)`; failed entries come back by position.
+template <class Entry>
+void entries_call(const std::shared_ptr<ServiceRuntime>& runtime, std::string operation,
+                  std::string_view queue_url, std::size_t count, Entry&& entry,
+                  std::function<void(Result<BatchOutcome>)> done) {
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_queue_url(writer, queue_url);
+    write_entries(writer, count, [&](std::size_t position) { entry(writer, position); });
+  });
+  std::vector<std::size_t> positions(count);
+  std::iota(positions.begin(), positions.end(), std::size_t{0});
+  call_json(
+      runtime, runtime->json_call(kTarget, std::move(operation), std::move(body)),
+      [positions = std::move(positions)](simdjson::dom::element root) {
+        return BatchOutcome{parse_failed(root, positions)};
+      },
+      std::move(done));
 }
 
 }  // namespace
@@ -269,43 +305,37 @@ Result<SqsClient> SqsClient::create(ClientConfig config) {
   return SqsClient(std::move(*runtime));
 }
 
+ServiceCall SqsClient::make_call(std::string operation, std::string body) const {
+  return runtime_->json_call(kTarget, std::move(operation), std::move(body));
+}
+
 void SqsClient::receive_async(std::string queue_url, ReceiveOptions options,
                               std::function<void(Result<std::vector<SqsMessage>>)> done) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_key(writer, "MaxNumberOfMessages");
-  writer.Int(options.max_messages);
-  write_key(writer, "WaitTimeSeconds");
-  writer.Int(options.wait_seconds);
-  if (options.visibility_timeout) {
-    write_key(writer, "VisibilityTimeout");
-    writer.Int(*options.visibility_timeout);
-  }
-  write_string_array(writer, "AttributeNames", options.attribute_names);
-  write_string_array(writer, "MessageSystemAttributeNames", options.attribute_names);
-  write_string_array(writer, "MessageAttributeNames", options.message_attribute_names);
-  writer.EndObject();
-  ServiceCall call = runtime_->json_call(kTarget, "ReceiveMessage", finish(buffer));
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_queue_url(writer, queue_url);
+    write_key(writer, "MaxNumberOfMessages");
+    writer.Int(options.max_messages);
+    write_key(writer, "WaitTimeSeconds");
+    writer.Int(options.wait_seconds);
+    if (options.visibility_timeout) {
+      write_key(writer, "VisibilityTimeout");
+      writer.Int(*options.visibility_timeout);
+    }
+    write_string_array(writer, "AttributeNames", options.attribute_names);
+    write_string_array(writer, "MessageSystemAttributeNames", options.attribute_names);
+    write_string_array(writer, "MessageAttributeNames", options.message_attribute_names);
+  });
+  ServiceCall call = make_call("ReceiveMessage", std::move(body));
   // The long poll holds the response back for up to wait_seconds.
   call.http.timeout =
       std::chrono::seconds(options.wait_seconds) + runtime_->http().options().request_timeout;
-  runtime_->call(std::move(call),
-                 [runtime = runtime_, done = std::move(done)](Result<HttpResponse> result) {
-                   if (!result) return done(tl::unexpected(std::move(result.error())));
-                   simdjson::dom::parser parser;
-                   auto root = parse_json_body(parser, *result, *runtime, "ReceiveMessage");
-                   if (!root) return done(tl::unexpected(std::move(root.error())));
-                   done(parse_messages(*root));
-                 });
+  call_json(runtime_, std::move(call), parse_messages, std::move(done));
 }
 
 Result<std::vector<SqsMessage>> SqsClient::receive(std::string queue_url, ReceiveOptions options) {
-  if (runtime_->http().on_io_thread())
-    return tl::unexpected(runtime_->io_thread_error("ReceiveMessage"));
-  return block_on<Result<std::vector<SqsMessage>>>(
-      [&](auto done) { receive_async(std::move(queue_url), std::move(options), std::move(done)); });
+  return runtime_->wait_for<std::vector<SqsMessage>>("ReceiveMessage", [&](auto done) {
+    receive_async(std::move(queue_url), std::move(options), std::move(done));
+  });
 }
 
 void SqsClient::send_batch_async(std::string queue_url, std::vector<OutgoingMessage> messages,
@@ -368,16 +398,13 @@ SendBatchOutcome SqsClient::send_batch(std::string queue_url, std::vector<Outgoi
 }
 
 Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage message) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_key(writer, "MessageBody");
-  write_string(writer, message.body);
-  write_message_attributes(writer, message.attributes);
-  writer.EndObject();
-  auto result =
-      runtime_->call_blocking(runtime_->json_call(kTarget, "SendMessage", finish(buffer)));
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_queue_url(writer, queue_url);
+    write_key(writer, "MessageBody");
+    write_string(writer, message.body);
+    write_message_attributes(writer, message.attributes);
+  });
+  auto result = runtime_->call_blocking(make_call("SendMessage", std::move(body)));
   if (!result) return tl::unexpected(std::move(result.error()));
   simdjson::dom::parser parser;
   auto root = parse_json_body(parser, *result, *runtime_, "SendMessage");
@@ -393,204 +420,109 @@ Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage messa
 
 void SqsClient::delete_batch_async(std::string queue_url, std::vector<std::string> receipt_handles,
                                    std::function<void(Result<BatchOutcome>)> done) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_key(writer, "Entries");
-  writer.StartArray();
-  std::vector<std::size_t> ids;
-  for (std::size_t i = 0; i < receipt_handles.size(); ++i) {
-    ids.push_back(i);
-    writer.StartObject();
-    write_key(writer, "Id");
-    write_string(writer, std::to_string(i));
-    write_key(writer, "ReceiptHandle");
-    write_string(writer, receipt_handles[i]);
-    writer.EndObject();
-  }
-  writer.EndArray();
-  writer.EndObject();
-  runtime_->call(
-      runtime_->json_call(kTarget, "DeleteMessageBatch", finish(buffer)),
-      [runtime = runtime_, ids, done = std::move(done)](Result<HttpResponse> result) {
-        done(parse_batch_outcome(std::move(result), *runtime, "DeleteMessageBatch", ids));
-      });
+  entries_call(
+      runtime_, "DeleteMessageBatch", queue_url, receipt_handles.size(),
+      [&](JsonWriter& writer, std::size_t position) {
+        write_key(writer, "ReceiptHandle");
+        write_string(writer, receipt_handles[position]);
+      },
+      std::move(done));
 }
 
 Result<BatchOutcome> SqsClient::delete_batch(std::string queue_url,
                                              std::vector<std::string> receipt_handles) {
-  if (runtime_->http().on_io_thread())
-    return tl::unexpected(runtime_->io_thread_error("DeleteMessageBatch"));
-  return block_on<Result<BatchOutcome>>([&](auto done) {
+  return runtime_->wait_for<BatchOutcome>("DeleteMessageBatch", [&](auto done) {
     delete_batch_async(std::move(queue_url), std::move(receipt_handles), std::move(done));
   });
 }
 
 Result<void> SqsClient::change_visibility(std::string queue_url, VisibilityChange change) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_key(writer, "ReceiptHandle");
-  write_string(writer, change.receipt_handle);
-  write_key(writer, "VisibilityTimeout");
-  writer.Int(change.visibility_timeout);
-  writer.EndObject();
-  auto result = runtime_->call_blocking(
-      runtime_->json_call(kTarget, "ChangeMessageVisibility", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  return {};
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_queue_url(writer, queue_url);
+    write_key(writer, "ReceiptHandle");
+    write_string(writer, change.receipt_handle);
+    write_key(writer, "VisibilityTimeout");
+    writer.Int(change.visibility_timeout);
+  });
+  return without_body(
+      runtime_->call_blocking(make_call("ChangeMessageVisibility", std::move(body))));
 }
 
 void SqsClient::change_visibility_batch_async(std::string queue_url,
                                               std::vector<VisibilityChange> changes,
                                               std::function<void(Result<BatchOutcome>)> done) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_key(writer, "Entries");
-  writer.StartArray();
-  std::vector<std::size_t> ids;
-  for (std::size_t i = 0; i < changes.size(); ++i) {
-    ids.push_back(i);
-    writer.StartObject();
-    write_key(writer, "Id");
-    write_string(writer, std::to_string(i));
-    write_key(writer, "ReceiptHandle");
-    write_string(writer, changes[i].receipt_handle);
-    write_key(writer, "VisibilityTimeout");
-    writer.Int(changes[i].visibility_timeout);
-    writer.EndObject();
-  }
-  writer.EndArray();
-  writer.EndObject();
-  runtime_->call(
-      runtime_->json_call(kTarget, "ChangeMessageVisibilityBatch", finish(buffer)),
-      [runtime = runtime_, ids, done = std::move(done)](Result<HttpResponse> result) {
-        done(parse_batch_outcome(std::move(result), *runtime, "ChangeMessageVisibilityBatch", ids));
-      });
+  entries_call(
+      runtime_, "ChangeMessageVisibilityBatch", queue_url, changes.size(),
+      [&](JsonWriter& writer, std::size_t position) {
+        write_key(writer, "ReceiptHandle");
+        write_string(writer, changes[position].receipt_handle);
+        write_key(writer, "VisibilityTimeout");
+        writer.Int(changes[position].visibility_timeout);
+      },
+      std::move(done));
 }
 
 Result<BatchOutcome> SqsClient::change_visibility_batch(std::string queue_url,
                                                         std::vector<VisibilityChange> changes) {
-  if (runtime_->http().on_io_thread()) {
-    return tl::unexpected(runtime_->io_thread_error("ChangeMessageVisibilityBatch"));
-  }
-  return block_on<Result<BatchOutcome>>([&](auto done) {
+  return runtime_->wait_for<BatchOutcome>("ChangeMessageVisibilityBatch", [&](auto done) {
     change_visibility_batch_async(std::move(queue_url), std::move(changes), std::move(done));
   });
 }
 
 Result<std::string> SqsClient::get_queue_url(std::string queue_name) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "QueueName");
-  write_string(writer, queue_name);
-  writer.EndObject();
-  auto result =
-      runtime_->call_blocking(runtime_->json_call(kTarget, "GetQueueUrl", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  simdjson::dom::parser parser;
-  auto root = parse_json_body(parser, *result, *runtime_, "GetQueueUrl");
-  if (!root) return tl::unexpected(std::move(root.error()));
-  return string_member(*root, "QueueUrl");
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_key(writer, "QueueName");
+    write_string(writer, queue_name);
+  });
+  return call_json_blocking(*runtime_, make_call("GetQueueUrl", std::move(body)), queue_url_of);
 }
 
 Result<std::string> SqsClient::create_queue(std::string queue_name,
                                             std::map<std::string, std::string> attributes) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "QueueName");
-  write_string(writer, queue_name);
-  if (!attributes.empty()) {
-    write_key(writer, "Attributes");
-    writer.StartObject();
-    for (const auto& [name, value] : attributes) {
-      write_key(writer, name);
-      write_string(writer, value);
-    }
-    writer.EndObject();
-  }
-  writer.EndObject();
-  auto result =
-      runtime_->call_blocking(runtime_->json_call(kTarget, "CreateQueue", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  simdjson::dom::parser parser;
-  auto root = parse_json_body(parser, *result, *runtime_, "CreateQueue");
-  if (!root) return tl::unexpected(std::move(root.error()));
-  return string_member(*root, "QueueUrl");
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_key(writer, "QueueName");
+    write_string(writer, queue_name);
+    if (!attributes.empty()) write_string_map(writer, "Attributes", attributes);
+  });
+  return call_json_blocking(*runtime_, make_call("CreateQueue", std::move(body)), queue_url_of);
 }
 
 Result<std::map<std::string, std::string>> SqsClient::get_queue_attributes(
     std::string queue_url, std::vector<std::string> names) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_string_array(writer, "AttributeNames", names);
-  writer.EndObject();
-  auto result =
-      runtime_->call_blocking(runtime_->json_call(kTarget, "GetQueueAttributes", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  simdjson::dom::parser parser;
-  auto root = parse_json_body(parser, *result, *runtime_, "GetQueueAttributes");
-  if (!root) return tl::unexpected(std::move(root.error()));
-  std::map<std::string, std::string> attributes;
-  simdjson::dom::object object;
-  if ((*root)["Attributes"].get(object) == simdjson::SUCCESS) {
-    for (const auto field : object) {
-      std::string_view value;
-      if (field.value.get(value) == simdjson::SUCCESS) attributes.emplace(field.key, value);
-    }
-  }
-  return attributes;
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_queue_url(writer, queue_url);
+    write_string_array(writer, "AttributeNames", names);
+  });
+  return call_json_blocking(*runtime_, make_call("GetQueueAttributes", std::move(body)),
+                            [](simdjson::dom::element root) {
+                              simdjson::dom::object attributes;
+                              if (root["Attributes"].get(attributes) != simdjson::SUCCESS) {
+                                return std::map<std::string, std::string>{};
+                              }
+                              return string_members(attributes);
+                            });
 }
 
 Result<void> SqsClient::set_queue_attributes(std::string queue_url,
                                              std::map<std::string, std::string> attributes) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  write_key(writer, "Attributes");
-  writer.StartObject();
-  for (const auto& [name, value] : attributes) {
-    write_key(writer, name);
-    write_string(writer, value);
-  }
-  writer.EndObject();
-  writer.EndObject();
-  auto result =
-      runtime_->call_blocking(runtime_->json_call(kTarget, "SetQueueAttributes", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  return {};
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_queue_url(writer, queue_url);
+    write_string_map(writer, "Attributes", attributes);
+  });
+  return without_body(runtime_->call_blocking(make_call("SetQueueAttributes", std::move(body))));
 }
 
 Result<void> SqsClient::purge_queue(std::string queue_url) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  writer.EndObject();
-  auto result = runtime_->call_blocking(runtime_->json_call(kTarget, "PurgeQueue", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  return {};
+  return queue_call("PurgeQueue", queue_url);
 }
 
 Result<void> SqsClient::delete_queue(std::string queue_url) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_queue_url(writer, queue_url);
-  writer.EndObject();
-  auto result =
-      runtime_->call_blocking(runtime_->json_call(kTarget, "DeleteQueue", finish(buffer)));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  return {};
+  return queue_call("DeleteQueue", queue_url);
+}
+
+Result<void> SqsClient::queue_call(std::string operation, std::string_view queue_url) {
+  std::string body = json_object([&](JsonWriter& writer) { write_queue_url(writer, queue_url); });
+  return without_body(runtime_->call_blocking(make_call(std::move(operation), std::move(body))));
 }
 
 }  // namespace salesflow::aws

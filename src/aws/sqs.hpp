@@ -111,6 +111,9 @@ class SqsClient {
 
  private:
   explicit SqsClient(std::shared_ptr<ServiceRuntime> runtime) : runtime_(std::move(runtime)) {}
+  ServiceCall make_call(std::string operation, std::string body) const;
+  // An operation whose request names only the queue and whose answer has nothing to read.
+  Result<void> queue_call(std::string operation, std::string_view queue_url);
   std::shared_ptr<ServiceRuntime> runtime_;
 };
 
