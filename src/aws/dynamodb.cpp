@@ -16,6 +16,11 @@ namespace {
 
 constexpr std::string_view kTarget = "DynamoDB_20120810";
 
+void write_table(JsonWriter& writer, std::string_view table) {
+  write_key(writer, "TableName");
+  write_string(writer, table);
+}
+
 void write_optional_raw(JsonWriter& writer, std::string_view key, std::string_view json) {
   if (json.empty()) return;
   write_key(writer, key);
@@ -67,26 +72,23 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
   int rounds = 0;
 
   std::string body() const {
-    rapidjson::StringBuffer buffer;
-    JsonWriter writer(buffer);
-    writer.StartObject();
-    write_key(writer, "RequestItems");
-    writer.StartObject();
-    write_key(writer, table);
-    writer.StartArray();
-    for (const std::size_t index : pending) {
+    return json_object([&](JsonWriter& writer) {
+      write_key(writer, "RequestItems");
       writer.StartObject();
-      write_key(writer, "PutRequest");
-      writer.StartObject();
-      write_key(writer, "Item");
-      write_raw(writer, (*items)[index], rapidjson::kObjectType);
+      write_key(writer, table);
+      writer.StartArray();
+      for (const std::size_t index : pending) {
+        writer.StartObject();
+        write_key(writer, "PutRequest");
+        writer.StartObject();
+        write_key(writer, "Item");
+        write_raw(writer, (*items)[index], rapidjson::kObjectType);
+        writer.EndObject();
+        writer.EndObject();
+      }
+      writer.EndArray();
       writer.EndObject();
-      writer.EndObject();
-    }
-    writer.EndArray();
-    writer.EndObject();
-    writer.EndObject();
-    return std::string(buffer.GetString(), buffer.GetSize());
+    });
   }
 
   void send() {
@@ -168,6 +170,11 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
   }
 };
 
+// The body of a request that names only its table.
+std::string table_body(std::string_view table) {
+  return json_object([&](JsonWriter& writer) { write_table(writer, table); });
+}
+
 Result<ConditionalOutcome> conditional_outcome(Result<HttpResponse> result) {
   if (result) return ConditionalOutcome::applied;
   if (result.error().code == "ConditionalCheckFailedException") {
@@ -246,134 +253,111 @@ BatchWriteOutcome DynamoDbClient::batch_write(std::string table, std::vector<std
 
 void DynamoDbClient::put_item_async(PutItemRequest request,
                                     std::function<void(Result<ConditionalOutcome>)> done) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, request.table);
-  write_key(writer, "Item");
-  write_raw(writer, request.item, rapidjson::kObjectType);
-  write_optional_string(writer, "ConditionExpression", request.condition_expression);
-  write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
-  write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
-  writer.EndObject();
-  ServiceCall call = make_call("PutItem", std::string(buffer.GetString(), buffer.GetSize()));
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_table(writer, request.table);
+    write_key(writer, "Item");
+    write_raw(writer, request.item, rapidjson::kObjectType);
+    write_optional_string(writer, "ConditionExpression", request.condition_expression);
+    write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
+    write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
+  });
+  ServiceCall call = make_call("PutItem", std::move(body));
   call.retry_counter = request.retry_counter;
+  conditional_call(std::move(call), std::move(done));
+}
+
+Result<ConditionalOutcome> DynamoDbClient::put_item(PutItemRequest request) {
+  return runtime_->wait_for<ConditionalOutcome>(
+      "PutItem", [&](auto done) { put_item_async(std::move(request), std::move(done)); });
+}
+
+void DynamoDbClient::update_item_async(UpdateItemRequest request,
+                                       std::function<void(Result<ConditionalOutcome>)> done) {
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_table(writer, request.table);
+    write_key(writer, "Key");
+    write_raw(writer, request.key, rapidjson::kObjectType);
+    write_optional_string(writer, "UpdateExpression", request.update_expression);
+    write_optional_string(writer, "ConditionExpression", request.condition_expression);
+    write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
+    write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
+  });
+  conditional_call(make_call("UpdateItem", std::move(body)), std::move(done));
+}
+
+Result<ConditionalOutcome> DynamoDbClient::update_item(UpdateItemRequest request) {
+  return runtime_->wait_for<ConditionalOutcome>(
+      "UpdateItem", [&](auto done) { update_item_async(std::move(request), std::move(done)); });
+}
+
+void DynamoDbClient::conditional_call(ServiceCall call,
+                                      std::function<void(Result<ConditionalOutcome>)> done) {
   runtime_->call(std::move(call), [done = std::move(done)](Result<HttpResponse> result) {
     done(conditional_outcome(std::move(result)));
   });
 }
 
-Result<ConditionalOutcome> DynamoDbClient::put_item(PutItemRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(runtime_->io_thread_error("PutItem"));
-  return block_on<Result<ConditionalOutcome>>(
-      [&](auto done) { put_item_async(std::move(request), std::move(done)); });
-}
-
-void DynamoDbClient::update_item_async(UpdateItemRequest request,
-                                       std::function<void(Result<ConditionalOutcome>)> done) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, request.table);
-  write_key(writer, "Key");
-  write_raw(writer, request.key, rapidjson::kObjectType);
-  write_optional_string(writer, "UpdateExpression", request.update_expression);
-  write_optional_string(writer, "ConditionExpression", request.condition_expression);
-  write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
-  write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
-  writer.EndObject();
-  runtime_->call(make_call("UpdateItem", std::string(buffer.GetString(), buffer.GetSize())),
-                 [done = std::move(done)](Result<HttpResponse> result) {
-                   done(conditional_outcome(std::move(result)));
-                 });
-}
-
-Result<ConditionalOutcome> DynamoDbClient::update_item(UpdateItemRequest request) {
-  if (runtime_->http().on_io_thread())
-    return tl::unexpected(runtime_->io_thread_error("UpdateItem"));
-  return block_on<Result<ConditionalOutcome>>(
-      [&](auto done) { update_item_async(std::move(request), std::move(done)); });
-}
-
 void DynamoDbClient::get_item_async(GetItemRequest request,
                                     std::function<void(Result<std::optional<std::string>>)> done) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, request.table);
-  write_key(writer, "Key");
-  write_raw(writer, request.key, rapidjson::kObjectType);
-  write_key(writer, "ConsistentRead");
-  writer.Bool(request.consistent_read);
-  writer.EndObject();
-  runtime_->call(make_call("GetItem", std::string(buffer.GetString(), buffer.GetSize())),
-                 [runtime = runtime_, done = std::move(done)](Result<HttpResponse> result) {
-                   if (!result) return done(tl::unexpected(std::move(result.error())));
-                   simdjson::dom::parser parser;
-                   auto root = parse_json_body(parser, *result, *runtime, "GetItem");
-                   if (!root) return done(tl::unexpected(std::move(root.error())));
-                   simdjson::dom::element item;
-                   if ((*root)["Item"].get(item) != simdjson::SUCCESS) {
-                     return done(std::optional<std::string>{});
-                   }
-                   done(std::optional<std::string>(json_text(item)));
-                 });
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_table(writer, request.table);
+    write_key(writer, "Key");
+    write_raw(writer, request.key, rapidjson::kObjectType);
+    write_key(writer, "ConsistentRead");
+    writer.Bool(request.consistent_read);
+  });
+  call_json(
+      runtime_, make_call("GetItem", std::move(body)),
+      [](simdjson::dom::element root) {
+        simdjson::dom::element item;
+        if (root["Item"].get(item) != simdjson::SUCCESS) return std::optional<std::string>{};
+        return std::optional<std::string>(json_text(item));
+      },
+      std::move(done));
 }
 
 Result<std::optional<std::string>> DynamoDbClient::get_item(GetItemRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(runtime_->io_thread_error("GetItem"));
-  return block_on<Result<std::optional<std::string>>>(
-      [&](auto done) { get_item_async(std::move(request), std::move(done)); });
+  return runtime_->wait_for<std::optional<std::string>>(
+      "GetItem", [&](auto done) { get_item_async(std::move(request), std::move(done)); });
 }
 
 void DynamoDbClient::query_async(QueryRequest request, std::function<void(Result<ItemPage>)> done) {
   const bool scan = request.key_condition_expression.empty();
-  const std::string operation = scan ? "Scan" : "Query";
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, request.table);
-  write_optional_string(writer, "IndexName", request.index_name);
-  write_optional_string(writer, "KeyConditionExpression", request.key_condition_expression);
-  write_optional_string(writer, "FilterExpression", request.filter_expression);
-  write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
-  write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
-  write_optional_raw(writer, "ExclusiveStartKey", request.exclusive_start_key);
-  if (request.limit) {
-    write_key(writer, "Limit");
-    writer.Int(*request.limit);
-  }
-  write_key(writer, "ConsistentRead");
-  writer.Bool(request.consistent_read);
-  writer.EndObject();
-  runtime_->call(
-      make_call(operation, std::string(buffer.GetString(), buffer.GetSize())),
-      [runtime = runtime_, operation, done = std::move(done)](Result<HttpResponse> result) {
-        if (!result) return done(tl::unexpected(std::move(result.error())));
-        simdjson::dom::parser parser;
-        auto root = parse_json_body(parser, *result, *runtime, operation);
-        if (!root) return done(tl::unexpected(std::move(root.error())));
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_table(writer, request.table);
+    write_optional_string(writer, "IndexName", request.index_name);
+    write_optional_string(writer, "KeyConditionExpression", request.key_condition_expression);
+    write_optional_string(writer, "FilterExpression", request.filter_expression);
+    write_optional_raw(writer, "ExpressionAttributeNames", request.expression_attribute_names);
+    write_optional_raw(writer, "ExpressionAttributeValues", request.expression_attribute_values);
+    write_optional_raw(writer, "ExclusiveStartKey", request.exclusive_start_key);
+    if (request.limit) {
+      write_key(writer, "Limit");
+      writer.Int(*request.limit);
+    }
+    write_key(writer, "ConsistentRead");
+    writer.Bool(request.consistent_read);
+  });
+  call_json(
+      runtime_, make_call(scan ? "Scan" : "Query", std::move(body)),
+      [](simdjson::dom::element root) {
         ItemPage page;
         simdjson::dom::array items;
-        if ((*root)["Items"].get(items) == simdjson::SUCCESS) {
+        if (root["Items"].get(items) == simdjson::SUCCESS) {
           for (const auto item : items) page.items.push_back(json_text(item));
         }
         simdjson::dom::element last;
-        if ((*root)["LastEvaluatedKey"].get(last) == simdjson::SUCCESS) {
+        if (root["LastEvaluatedKey"].get(last) == simdjson::SUCCESS) {
           page.last_evaluated_key = json_text(last);
         }
-        done(std::move(page));
-      });
+        return page;
+      },
+      std::move(done));
 }
 
 Result<ItemPage> DynamoDbClient::query(QueryRequest request) {
-  if (runtime_->http().on_io_thread()) return tl::unexpected(runtime_->io_thread_error("Query"));
-  return block_on<Result<ItemPage>>(
-      [&](auto done) { query_async(std::move(request), std::move(done)); });
+  return runtime_->wait_for<ItemPage>(
+      "Query", [&](auto done) { query_async(std::move(request), std::move(done)); });
 }
 
 Result<std::vector<std::string>> DynamoDbClient::scan_all(std::string table) {
@@ -391,66 +375,55 @@ Result<std::vector<std::string>> DynamoDbClient::scan_all(std::string table) {
 }
 
 Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, request.table);
-  write_key(writer, "BillingMode");
-  write_string(writer, "PAY_PER_REQUEST");
-  write_key(writer, "AttributeDefinitions");
-  writer.StartArray();
   std::vector<std::pair<const KeyAttribute*, std::string_view>> keys = {
       {&request.partition_key, "HASH"}};
   if (request.sort_key) keys.emplace_back(&*request.sort_key, "RANGE");
-  for (const auto& [key, role] : keys) {
-    writer.StartObject();
-    write_key(writer, "AttributeName");
-    write_string(writer, key->name);
-    write_key(writer, "AttributeType");
-    write_string(writer, key->type);
-    writer.EndObject();
-  }
-  writer.EndArray();
-  write_key(writer, "KeySchema");
-  writer.StartArray();
-  for (const auto& [key, role] : keys) {
-    writer.StartObject();
-    write_key(writer, "AttributeName");
-    write_string(writer, key->name);
-    write_key(writer, "KeyType");
-    write_string(writer, role);
-    writer.EndObject();
-  }
-  writer.EndArray();
-  writer.EndObject();
-  auto result = runtime_->call_blocking(
-      make_call("CreateTable", std::string(buffer.GetString(), buffer.GetSize())));
+  std::string body = json_object([&](JsonWriter& writer) {
+    write_table(writer, request.table);
+    write_key(writer, "BillingMode");
+    write_string(writer, "PAY_PER_REQUEST");
+    write_key(writer, "AttributeDefinitions");
+    writer.StartArray();
+    for (const auto& [key, role] : keys) {
+      writer.StartObject();
+      write_key(writer, "AttributeName");
+      write_string(writer, key->name);
+      write_key(writer, "AttributeType");
+      write_string(writer, key->type);
+      writer.EndObject();
+    }
+    writer.EndArray();
+    write_key(writer, "KeySchema");
+    writer.StartArray();
+    for (const auto& [key, role] : keys) {
+      writer.StartObject();
+      write_key(writer, "AttributeName");
+      write_string(writer, key->name);
+      write_key(writer, "KeyType");
+      write_string(writer, role);
+      writer.EndObject();
+    }
+    writer.EndArray();
+  });
+  auto result = runtime_->call_blocking(make_call("CreateTable", std::move(body)));
   if (result) return true;
   if (result.error().code == "ResourceInUseException") return false;
   return tl::unexpected(std::move(result.error()));
 }
 
 Result<TableDescription> DynamoDbClient::describe_table(std::string table) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, table);
-  writer.EndObject();
-  auto result = runtime_->call_blocking(
-      make_call("DescribeTable", std::string(buffer.GetString(), buffer.GetSize())));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  simdjson::dom::parser parser;
-  auto root = parse_json_body(parser, *result, *runtime_, "DescribeTable");
-  if (!root) return tl::unexpected(std::move(root.error()));
-  TableDescription description;
-  const simdjson::dom::element table_node = (*root)["Table"].value_unsafe();
-  description.name = string_member(table_node, "TableName");
-  description.status = string_member(table_node, "TableStatus");
-  std::int64_t count = 0;
-  if (table_node["ItemCount"].get(count) == simdjson::SUCCESS) description.item_count = count;
-  return description;
+  return call_json_blocking(
+      *runtime_, make_call("DescribeTable", table_body(table)), [](simdjson::dom::element root) {
+        TableDescription description;
+        const simdjson::dom::element table_node = root["Table"].value_unsafe();
+        description.name = string_member(table_node, "TableName");
+        description.status = string_member(table_node, "TableStatus");
+        std::int64_t count = 0;
+        if (table_node["ItemCount"].get(count) == simdjson::SUCCESS) {
+          description.item_count = count;
+        }
+        return description;
+      });
 }
 
 Result<TableDescription> DynamoDbClient::wait_until_active(std::string table,
@@ -470,16 +443,7 @@ Result<TableDescription> DynamoDbClient::wait_until_active(std::string table,
 }
 
 Result<void> DynamoDbClient::delete_table(std::string table) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter writer(buffer);
-  writer.StartObject();
-  write_key(writer, "TableName");
-  write_string(writer, table);
-  writer.EndObject();
-  auto result = runtime_->call_blocking(
-      make_call("DeleteTable", std::string(buffer.GetString(), buffer.GetSize())));
-  if (!result) return tl::unexpected(std::move(result.error()));
-  return {};
+  return without_body(runtime_->call_blocking(make_call("DeleteTable", table_body(table))));
 }
 
 }  // namespace salesflow::aws

@@ -130,6 +130,8 @@ class DynamoDbClient {
  private:
   explicit DynamoDbClient(std::shared_ptr<ServiceRuntime> runtime) : runtime_(std::move(runtime)) {}
   ServiceCall make_call(std::string operation, std::string body) const;
+  // A write whose ConditionalCheckFailedException is an outcome, not an error.
+  void conditional_call(ServiceCall call, std::function<void(Result<ConditionalOutcome>)> done);
   std::shared_ptr<ServiceRuntime> runtime_;
 };
 

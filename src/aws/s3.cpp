@@ -166,18 +166,14 @@ void S3Client::put_object_async(std::string bucket, std::string key, std::string
 
 Result<PutObjectResult> S3Client::put_object(std::string bucket, std::string key, std::string body,
                                              std::string content_type) {
-  if (runtime_->http().on_io_thread())
-    return tl::unexpected(runtime_->io_thread_error("PutObject"));
-  return block_on<Result<PutObjectResult>>([&](auto done) {
+  return runtime_->wait_for<PutObjectResult>("PutObject", [&](auto done) {
     put_object_async(std::move(bucket), std::move(key), std::move(body), std::move(done),
                      std::move(content_type));
   });
 }
 
 Result<void> S3Client::delete_object(const std::string& bucket, const std::string& key) {
-  auto response = runtime_->call_blocking(object_call("DeleteObject", "DELETE", bucket, key));
-  if (!response) return tl::unexpected(std::move(response.error()));
-  return {};
+  return without_body(runtime_->call_blocking(object_call("DeleteObject", "DELETE", bucket, key)));
 }
 
 Result<ListObjectsPage> S3Client::list_objects(const std::string& bucket, const std::string& prefix,
@@ -263,9 +259,7 @@ Result<void> S3Client::put_bucket_notification(const std::string& bucket,
       object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification=");
   call.request.body = xml_text(document);
   call.request.headers.push_back({"Content-Type", "application/xml"});
-  auto response = runtime_->call_blocking(std::move(call));
-  if (!response) return tl::unexpected(std::move(response.error()));
-  return {};
+  return without_body(runtime_->call_blocking(std::move(call)));
 }
 
 }  // namespace salesflow::aws
