@@ -776,14 +776,11 @@ struct RecordValidator::Impl {
     }
   }
 
-  bool member_ok(std::uint32_t node) {
+  // Uses field_reasons, which evaluate_rules() has filled for every field.
+  bool member_ok(std::uint32_t node) const {
     if (!observations[node].present) return false;
-    for (std::size_t i = 0; i < rules.fields.size(); ++i) {
-      if (field_nodes[i] != node) continue;
-      std::vector<Reason> found;
-      evaluate_field(rules.fields[i], node, found);
-      if (!found.empty()) return false;
-    }
+    for (std::size_t i = 0; i < rules.fields.size(); ++i)
+      if (field_nodes[i] == node && !field_reasons[i].empty()) return false;
     return true;
   }
 

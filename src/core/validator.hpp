@@ -41,11 +41,14 @@ struct Verdict {
 
 // Holds one simdjson parser and reusable buffers: one per thread.
 //
-// Cost of check(): one copy of the record into a padded buffer, one UTF-8
-// validation, one simdjson On-Demand pass that visits every value once and
-// appends the item JSON, and a pass over the (few) rule paths. No allocation
-// once buffers have grown to the largest record, except for rejected records'
-// reason strings. Regular expressions run only for fields that configure one.
+// Cost of check(): one copy of the record into a padded buffer, simdjson's
+// stage 1 over it (which also validates UTF-8), one On-Demand pass that visits
+// every value once and writes the item JSON into a buffer sized up front
+// (strings and names without a backslash are copied raw, not unescaped and
+// re-escaped), a pass over the (few) rule paths, and one copy of the item
+// into Verdict::item_json. No allocation once buffers have grown to the
+// largest record, except for rejected records' reason strings. Regular expressions run only for
+// fields that configure one.
 class RecordValidator {
  public:
   explicit RecordValidator(Rules rules);
