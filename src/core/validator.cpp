@@ -685,15 +685,15 @@ struct RecordValidator::Impl {
                                    ? std::string("required member is missing")
                                    : fmt::format("is {}, expected an object",
                                                  describe(observed_type(*ancestor), false))});
-      } else {
-        found.push_back(Reason{code, *ancestor, "absent"});  // only counts for groups
       }
+      // An optional member that is absent is fine (and, being absent, does
+      // not satisfy a group: member_ok() sees it is not present).
       return;
     }
     const Observation& seen = observations[node];
     if (!seen.present) {
-      found.push_back(Reason{ReasonCode::missing, rule.path, "required member is missing"});
-      if (!rule.required) found.back().message = "absent";
+      if (rule.required)
+        found.push_back(Reason{ReasonCode::missing, rule.path, "required member is missing"});
       return;
     }
     if (!type_matches(rule.types, seen)) {
@@ -767,7 +767,6 @@ struct RecordValidator::Impl {
     for (std::size_t i = 0; i < field_count; ++i) {
       if (excused[i]) continue;
       for (Reason& reason : field_reasons[i]) {
-        if (reason.message == "absent") continue;  // optional and absent: fine
         const std::string key = fmt::format("{}|{}", static_cast<int>(reason.code), reason.path);
         if (std::find(reported.begin(), reported.end(), key) != reported.end()) continue;
         reported.push_back(key);
