@@ -211,18 +211,10 @@ void DynamoDbClient::batch_write_async(std::string table, std::vector<std::strin
 
   // Pack by count and by size (items plus per-entry framing).
   constexpr std::size_t kFraming = 64;
-  std::vector<std::vector<std::size_t>> groups(1);
-  std::size_t group_bytes = table.size() + kFraming;
-  for (std::size_t i = 0; i < shared_items->size(); ++i) {
-    const std::size_t bytes = (*shared_items)[i].size() + kFraming;
-    if (!groups.back().empty() &&
-        (groups.back().size() == kMaxBatchItems || group_bytes + bytes > kMaxBatchBytes)) {
-      groups.emplace_back();
-      group_bytes = table.size() + kFraming;
-    }
-    groups.back().push_back(i);
-    group_bytes += bytes;
-  }
+  std::vector<std::size_t> sizes;
+  sizes.reserve(shared_items->size());
+  for (const std::string& item : *shared_items) sizes.push_back(item.size() + kFraming);
+  auto groups = pack_batches(sizes, kMaxBatchItems, kMaxBatchBytes, table.size() + kFraming);
   aggregate->groups_left = groups.size();
   for (auto& indices : groups) {
     auto group = std::make_shared<BatchGroup>();

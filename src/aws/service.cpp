@@ -46,6 +46,23 @@ ServiceEndpoint default_endpoint(std::string_view prefix, std::string_view regio
   return endpoint;
 }
 
+std::vector<std::vector<std::size_t>> pack_batches(const std::vector<std::size_t>& sizes,
+                                                   std::size_t max_entries, std::size_t max_bytes,
+                                                   std::size_t overhead) {
+  std::vector<std::vector<std::size_t>> batches;
+  std::size_t batch_bytes = overhead;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    if (batches.empty() ||
+        (batches.back().size() == max_entries || batch_bytes + sizes[i] > max_bytes)) {
+      batches.emplace_back();
+      batch_bytes = overhead;
+    }
+    batches.back().push_back(i);
+    batch_bytes += sizes[i];
+  }
+  return batches;
+}
+
 std::string request_id_of(const HttpResponse& response) {
   for (const std::string_view name :
        {"x-amzn-RequestId", "x-amz-request-id", "x-amzn-request-id"}) {

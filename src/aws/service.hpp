@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "aws/credentials.hpp"
 #include "aws/error.hpp"
@@ -82,6 +83,13 @@ T block_on(Start&& start) {
   start([&promise](T value) { promise.set_value(std::move(value)); });
   return future.get();
 }
+
+// Splits entries of the given sizes, in order, into batches of at most
+// `max_entries` whose sizes plus `overhead` stay within `max_bytes`; an entry
+// larger than that goes alone. Indices into `sizes`; none for no entries.
+std::vector<std::vector<std::size_t>> pack_batches(const std::vector<std::size_t>& sizes,
+                                                   std::size_t max_entries, std::size_t max_bytes,
+                                                   std::size_t overhead = 0);
 
 // Success or the error of a call whose response carries nothing to read.
 inline Result<void> without_body(Result<HttpResponse> result) {

@@ -348,24 +348,16 @@ void SqsClient::send_batch_async(std::string queue_url, std::vector<OutgoingMess
   aggregate->outcome.message_ids.resize(shared->size());
   const RetryPolicy policy = options.policy.value_or(runtime_->config().retry);
 
-  auto entry_bytes = [](const OutgoingMessage& m) {
-    std::size_t bytes = m.body.size();
-    for (const auto& [name, value] : m.attributes)
+  std::vector<std::size_t> sizes;
+  sizes.reserve(shared->size());
+  for (const OutgoingMessage& message : *shared) {
+    std::size_t bytes = message.body.size();
+    for (const auto& [name, value] : message.attributes) {
       bytes += name.size() + value.size() + 6;  // "String"
-    return bytes;
-  };
-  std::vector<std::vector<std::size_t>> groups(1);
-  std::size_t group_bytes = 0;
-  for (std::size_t i = 0; i < shared->size(); ++i) {
-    const std::size_t bytes = entry_bytes((*shared)[i]);
-    if (!groups.back().empty() && (groups.back().size() == kMaxBatchEntries ||
-                                   group_bytes + bytes > options.max_batch_bytes)) {
-      groups.emplace_back();
-      group_bytes = 0;
     }
-    groups.back().push_back(i);
-    group_bytes += bytes;
+    sizes.push_back(bytes);
   }
+  auto groups = pack_batches(sizes, kMaxBatchEntries, options.max_batch_bytes);
   aggregate->groups_left = groups.size();
   for (auto& indices : groups) {
     auto group = std::make_shared<SendGroup>();
