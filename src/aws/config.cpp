@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "aws/config_profile.hpp"
-#include "aws/uri.hpp"
 
 namespace salesflow::aws {
 namespace {
@@ -19,41 +18,7 @@ AwsError config_error(std::string code, std::string message) {
   return error;
 }
 
-bool is_dns_compatible_bucket(std::string_view bucket) {
-  if (bucket.size() < 3 || bucket.size() > 63) return false;
-  for (const char c : bucket) {
-    if (!(std::islower(static_cast<unsigned char>(c)) ||
-          std::isdigit(static_cast<unsigned char>(c)) || c == '-')) {
-      return false;  // dots too: *.s3.amazonaws.com's certificate covers one label only
-    }
-  }
-  return bucket.front() != '-' && bucket.back() != '-';
-}
-
 }  // namespace
-
-Result<Endpoint> parse_endpoint_url(std::string_view url) {
-  const auto invalid = [&](const char* why) {
-    return tl::make_unexpected(
-        config_error("InvalidEndpoint", "endpoint URL '" + std::string(url) + "': " + why));
-  };
-  const auto separator = url.find("://");
-  if (separator == std::string_view::npos) return invalid("no scheme");
-  Endpoint endpoint;
-  endpoint.scheme = std::string(url.substr(0, separator));
-  for (char& c : endpoint.scheme)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (endpoint.scheme != "http" && endpoint.scheme != "https") return invalid("not http(s)");
-  std::string_view rest = url.substr(separator + 3);
-  while (rest.ends_with('/')) rest.remove_suffix(1);
-  if (rest.find_first_of("/?#@ ") != std::string_view::npos) {
-    return invalid("only scheme://host[:port] is supported");
-  }
-  if (rest.empty() || rest.front() == ':') return invalid("no host");
-  endpoint.host = std::string(rest);
-  endpoint.is_custom = true;
-  return endpoint;
-}
 
 Result<AwsConfig> AwsConfig::load(const EnvLookup& env, const ConfigOverrides& overrides) {
   AwsConfig config;
@@ -88,8 +53,16 @@ Result<AwsConfig> AwsConfig::load(const EnvLookup& env, const ConfigOverrides& o
     if (!url) url = env(variable);
     if (!url) url = env("AWS_ENDPOINT_URL");
     if (!url) url = profile_value("endpoint_url");
-    if (url) return parse_endpoint_url(*url);
-    return Endpoint{"https", std::string(service) + "." + config.region + ".amazonaws.com", false};
+    if (!url) return default_endpoint(service, config.region);
+    auto endpoint = parse_endpoint_url(*url);
+    // The configuration names hosts: S3 addressing and the STS URL handed on
+    // to the credential providers have no room for a base path.
+    if (endpoint && !endpoint->base_path.empty()) {
+      return tl::make_unexpected(
+          config_error("InvalidEndpoint",
+                       "endpoint URL '" + *url + "': only scheme://host[:port] is supported"));
+    }
+    return endpoint;
   };
   auto s3 = resolve(overrides.s3_endpoint_url, "AWS_ENDPOINT_URL_S3", "s3");
   auto dynamodb = resolve(overrides.dynamodb_endpoint_url, "AWS_ENDPOINT_URL_DYNAMODB", "dynamodb");
@@ -114,11 +87,7 @@ Result<AwsConfig> AwsConfig::load(const EnvLookup& env, const ConfigOverrides& o
 }
 
 S3Location AwsConfig::s3_location(std::string_view bucket, std::string_view key) const {
-  const std::string encoded_key = uri_encode_path(key);
-  if (s3_path_style || !is_dns_compatible_bucket(bucket)) {
-    return {s3.scheme, s3.host, "/" + uri_encode(bucket) + "/" + encoded_key};
-  }
-  return {s3.scheme, std::string(bucket) + "." + s3.host, "/" + encoded_key};
+  return aws::s3_location(s3, s3_path_style, bucket, key);
 }
 
 std::shared_ptr<CredentialsProvider> make_credentials_chain(const AwsConfig& config,

@@ -9,20 +9,10 @@
 #include "aws/config_env.hpp"
 #include "aws/credentials.hpp"
 #include "aws/credentials_providers.hpp"
+#include "aws/endpoint.hpp"
 #include "aws/error.hpp"
 
 namespace salesflow::aws {
-
-struct Endpoint {
-  std::string scheme = "https";
-  std::string host;  // host[:port]
-  bool is_custom = false;
-  std::string url() const { return scheme + "://" + host; }
-};
-
-// "http://127.0.0.1:4566/" -> {http, 127.0.0.1:4566, custom}; a path, query
-// or missing host is an error (code "InvalidEndpoint").
-Result<Endpoint> parse_endpoint_url(std::string_view url);
 
 // Explicit settings (command-line flags) that beat the environment.
 struct ConfigOverrides {
@@ -36,14 +26,6 @@ struct ConfigOverrides {
   std::optional<bool> s3_path_style;
 };
 
-// Where one S3 request goes: virtual-hosted ("bucket.s3.REGION.amazonaws.com",
-// "/key") or path style ("s3.REGION.amazonaws.com", "/bucket/key").
-struct S3Location {
-  std::string scheme;
-  std::string host;
-  std::string path;  // URI-encoded once
-};
-
 struct AwsConfig {
   std::string region;
   std::string profile;
@@ -55,9 +37,9 @@ struct AwsConfig {
 
   // Region: override, AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`
   // (else error "NoRegion"). Endpoint of a service: override, per-service
-  // AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `endpoint_url`,
-  // else https://<service>.REGION.amazonaws.com. S3 path style: override, the
-  // profile's `s3.addressing_style = path`, else whenever the endpoint is custom.
+  // AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `endpoint_url`
+  // (scheme://host[:port] only), else default_endpoint(<service>, REGION). S3 path style: override,
+  // the profile's `s3.addressing_style = path`, else whenever the endpoint is custom.
   static Result<AwsConfig> load(const EnvLookup& env, const ConfigOverrides& overrides = {});
 
   // Bucket names that are no DNS label (dots, uppercase, ...) fall back to path style.

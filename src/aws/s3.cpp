@@ -60,23 +60,17 @@ Result<S3Client> S3Client::create(ClientConfig config) {
 ServiceCall S3Client::object_call(std::string operation, std::string method,
                                   const std::string& bucket, const std::string& key,
                                   std::string query) const {
-  const ServiceEndpoint& endpoint = runtime_->endpoint();
   ServiceCall call;
   call.operation = std::move(operation);
   call.signing.s3 = true;
   call.request.method = std::move(method);
-  call.request.scheme = endpoint.scheme;
   call.request.query = std::move(query);
-  const std::string encoded_key = uri_encode_path(key);
-  // Virtual-hosted on AWS; path-style on custom endpoints and for dotted
-  // bucket names (a dot breaks the wildcard certificate).
-  if (!endpoint.custom && bucket.find('.') == std::string::npos) {
-    call.request.host = bucket + "." + endpoint.host;
-    call.request.path = endpoint.base_path + "/" + encoded_key;
-  } else {
-    call.request.host = endpoint.host;
-    call.request.path = endpoint.base_path + "/" + bucket + (key.empty() ? "" : "/" + encoded_key);
-  }
+  // Path-style on custom endpoints (local stacks answer on one host).
+  S3Location location =
+      s3_location(runtime_->endpoint(), runtime_->endpoint().is_custom, bucket, key);
+  call.request.scheme = std::move(location.scheme);
+  call.request.host = std::move(location.host);
+  call.request.path = std::move(location.path);
   return call;
 }
 

@@ -10,42 +10,6 @@
 
 namespace salesflow::aws {
 
-Result<ServiceEndpoint> parse_endpoint(std::string_view url) {
-  ServiceEndpoint endpoint;
-  endpoint.custom = true;
-  const auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return tl::unexpected(AwsError{"config", "parse_endpoint", 0, "InvalidEndpoint",
-                                   fmt::format("endpoint '{}' has no scheme", url), "", false, 1});
-  }
-  endpoint.scheme = std::string(url.substr(0, scheme_end));
-  if (endpoint.scheme != "http" && endpoint.scheme != "https") {
-    return tl::unexpected(AwsError{"config", "parse_endpoint", 0, "InvalidEndpoint",
-                                   fmt::format("endpoint '{}': scheme must be http or https", url),
-                                   "", false, 1});
-  }
-  std::string_view rest = url.substr(scheme_end + 3);
-  const auto slash = rest.find('/');
-  endpoint.host = std::string(rest.substr(0, slash));
-  if (endpoint.host.empty()) {
-    return tl::unexpected(AwsError{"config", "parse_endpoint", 0, "InvalidEndpoint",
-                                   fmt::format("endpoint '{}' has no host", url), "", false, 1});
-  }
-  if (slash != std::string_view::npos) {
-    std::string_view path = rest.substr(slash);
-    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-    endpoint.base_path = std::string(path);
-  }
-  return endpoint;
-}
-
-ServiceEndpoint default_endpoint(std::string_view prefix, std::string_view region) {
-  ServiceEndpoint endpoint;
-  const bool china = region.starts_with("cn-");
-  endpoint.host = fmt::format("{}.{}.amazonaws.com{}", prefix, region, china ? ".cn" : "");
-  return endpoint;
-}
-
 std::vector<std::vector<std::size_t>> pack_batches(const std::vector<std::size_t>& sizes,
                                                    std::size_t max_entries, std::size_t max_bytes,
                                                    std::size_t overhead) {
@@ -163,11 +127,11 @@ Result<std::shared_ptr<ServiceRuntime>> ServiceRuntime::create(ClientConfig conf
                                    "an HttpClient and a CredentialsProvider are required", "",
                                    false, 1});
   }
-  ServiceEndpoint endpoint;
+  Endpoint endpoint;
   if (config.endpoint_url.empty()) {
     endpoint = default_endpoint(endpoint_prefix, config.region);
   } else {
-    auto parsed = parse_endpoint(config.endpoint_url);
+    auto parsed = parse_endpoint_url(config.endpoint_url);
     if (!parsed) return tl::unexpected(parsed.error());
     endpoint = std::move(*parsed);
   }
@@ -178,7 +142,7 @@ Result<std::shared_ptr<ServiceRuntime>> ServiceRuntime::create(ClientConfig conf
 }
 
 ServiceRuntime::ServiceRuntime(ClientConfig config, std::string service, std::string signing_name,
-                               ServiceEndpoint endpoint, ErrorParser parse_error)
+                               Endpoint endpoint, ErrorParser parse_error)
     : config_(std::move(config)),
       service_(std::move(service)),
       scope_{config_.region, std::move(signing_name)},

@@ -14,24 +14,13 @@
 #include <vector>
 
 #include "aws/credentials.hpp"
+#include "aws/endpoint.hpp"
 #include "aws/error.hpp"
 #include "aws/http_client.hpp"
 #include "aws/retry.hpp"
 #include "aws/sigv4.hpp"
 
 namespace salesflow::aws {
-
-struct ServiceEndpoint {
-  std::string scheme = "https";
-  std::string host;       // host[:port]
-  std::string base_path;  // without a trailing '/'; usually empty
-  bool custom = false;    // given explicitly (local stacks: path-style S3)
-};
-
-// "http://127.0.0.1:4566" or "https://host/base".
-Result<ServiceEndpoint> parse_endpoint(std::string_view url);
-// The public AWS endpoint "https://<prefix>.<region>.amazonaws.com[.cn]".
-ServiceEndpoint default_endpoint(std::string_view prefix, std::string_view region);
 
 // One AWS call after its last attempt, for metrics.
 struct RequestRecord {
@@ -129,7 +118,7 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   // BlockingCallOnIoThread: waiting there for a response would deadlock the client.
   AwsError io_thread_error(std::string_view operation) const;
 
-  const ServiceEndpoint& endpoint() const { return endpoint_; }
+  const Endpoint& endpoint() const { return endpoint_; }
   const ClientConfig& config() const { return config_; }
   const std::string& service() const { return service_; }
   HttpClient& http() const { return *config_.http; }
@@ -139,7 +128,7 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   Result<void> sign(HttpRequest& request, const SigningOptions& options) const;
 
   ServiceRuntime(ClientConfig config, std::string service, std::string signing_name,
-                 ServiceEndpoint endpoint, ErrorParser parse_error);
+                 Endpoint endpoint, ErrorParser parse_error);
 
  private:
   struct CallState;
@@ -149,7 +138,7 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   ClientConfig config_;
   std::string service_;
   SigningScope scope_;
-  ServiceEndpoint endpoint_;
+  Endpoint endpoint_;
   ErrorParser parse_error_;
 };
 

@@ -146,14 +146,14 @@ TEST(ErrorParsing, XmlErrorsAndBodilessResponses) {
 }
 
 TEST(Endpoints, ParsesCustomEndpointsAndRejectsNonsense) {
-  const auto local = parse_endpoint("http://127.0.0.1:4566/");
+  const auto local = parse_endpoint_url("http://127.0.0.1:4566/");
   ASSERT_TRUE(local);
   EXPECT_EQ(local->scheme, "http");
   EXPECT_EQ(local->host, "127.0.0.1:4566");
   EXPECT_EQ(local->base_path, "");
-  EXPECT_TRUE(local->custom);
-  EXPECT_FALSE(parse_endpoint("127.0.0.1:4566"));
-  EXPECT_FALSE(parse_endpoint("ftp://x"));
+  EXPECT_TRUE(local->is_custom);
+  EXPECT_FALSE(parse_endpoint_url("127.0.0.1:4566"));
+  EXPECT_FALSE(parse_endpoint_url("ftp://x"));
   EXPECT_EQ(default_endpoint("dynamodb", "eu-west-1").host, "dynamodb.eu-west-1.amazonaws.com");
   EXPECT_EQ(default_endpoint("sqs", "cn-north-1").host, "sqs.cn-north-1.amazonaws.com.cn");
 }

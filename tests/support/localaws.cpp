@@ -73,7 +73,7 @@ std::optional<LocalAws> LocalAws::from_env() {
 namespace {
 std::string admin_call(const std::string& admin_endpoint, std::string method, std::string path,
                        std::string body, std::string* response_body = nullptr) {
-  auto endpoint = aws::parse_endpoint(admin_endpoint);
+  auto endpoint = aws::parse_endpoint_url(admin_endpoint);
   if (!endpoint) return endpoint.error().to_string();
   aws::HttpClient client;
   aws::HttpRequest request;
