@@ -60,6 +60,17 @@ std::shared_ptr<aws::CredentialsProvider> test_credentials() {
   return aws::make_static_credentials(aws::Credentials{"test", "test", "", std::nullopt});
 }
 
+aws::ClientConfig local_client_config(std::shared_ptr<aws::HttpClient> http, std::string endpoint,
+                                      int max_attempts) {
+  aws::ClientConfig config;
+  config.http = std::move(http);
+  config.credentials = test_credentials();
+  config.region = "us-east-1";
+  config.endpoint_url = std::move(endpoint);
+  config.retry.max_attempts = max_attempts;
+  return config;
+}
+
 std::optional<LocalAws> LocalAws::from_env() {
   const char* s3 = std::getenv("AWS_ENDPOINT_URL_S3");
   const char* sqs = std::getenv("AWS_ENDPOINT_URL_SQS");

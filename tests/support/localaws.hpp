@@ -13,6 +13,7 @@
 
 #include "aws/credentials.hpp"
 #include "aws/http_client.hpp"
+#include "aws/service.hpp"
 
 namespace salesflow::test {
 
@@ -41,6 +42,11 @@ class FakeServer {
 int unused_port();
 
 std::shared_ptr<aws::CredentialsProvider> test_credentials();
+
+// A client of the local stack's service at `endpoint`: test credentials,
+// us-east-1, `max_attempts` attempts per call.
+aws::ClientConfig local_client_config(std::shared_ptr<aws::HttpClient> http, std::string endpoint,
+                                      int max_attempts);
 
 // The local AWS stack of the ctest fixture.
 struct LocalAws {

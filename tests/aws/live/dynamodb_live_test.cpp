@@ -22,11 +22,8 @@ class DynamoDbLive : public ::testing::Test {
     ASSERT_TRUE(stack) << "the local AWS stack environment is not set";
     stack_ = *stack;
     http_ = std::make_shared<HttpClient>();
-    ClientConfig config{
-        http_,  test::test_credentials(), "us-east-1", stack_.dynamodb_endpoint, {}, nullptr,
-        nullptr};
-    config.retry.max_attempts = 8;
-    auto client = DynamoDbClient::create(config);
+    auto client =
+        DynamoDbClient::create(test::local_client_config(http_, stack_.dynamodb_endpoint, 8));
     ASSERT_TRUE(client) << client.error().to_string();
     client_.emplace(std::move(*client));
     table_ = test::unique_name("transport-table");

@@ -24,16 +24,10 @@ class S3SqsLive : public ::testing::Test {
     ASSERT_TRUE(stack) << "the local AWS stack environment is not set";
     stack_ = *stack;
     http_ = std::make_shared<HttpClient>();
-    ClientConfig s3_config{
-        http_, test::test_credentials(), "us-east-1", stack_.s3_endpoint, {}, nullptr, nullptr};
-    s3_config.retry.max_attempts = 6;
-    auto s3 = S3Client::create(s3_config);
+    auto s3 = S3Client::create(test::local_client_config(http_, stack_.s3_endpoint, 6));
     ASSERT_TRUE(s3) << s3.error().to_string();
     s3_.emplace(std::move(*s3));
-    ClientConfig sqs_config{
-        http_, test::test_credentials(), "us-east-1", stack_.sqs_endpoint, {}, nullptr, nullptr};
-    sqs_config.retry.max_attempts = 6;
-    auto sqs = SqsClient::create(sqs_config);
+    auto sqs = SqsClient::create(test::local_client_config(http_, stack_.sqs_endpoint, 6));
     ASSERT_TRUE(sqs) << sqs.error().to_string();
     sqs_.emplace(std::move(*sqs));
     bucket_ = test::unique_name("transport-bucket");
