@@ -423,34 +423,31 @@ std::shared_ptr<CredentialsProvider> make_refreshing_credentials(
   return std::make_shared<RefreshingProvider>(std::move(fetch), std::move(clock), refresh_before);
 }
 
-std::shared_ptr<CredentialsProvider> make_web_identity_credentials(EnvLookup env,
-                                                                   ProviderOptions options) {
+namespace {
+// A provider that calls `fetch` again shortly before what it returned expires.
+std::shared_ptr<CredentialsProvider> refreshing_from(
+    Result<Credentials> (*fetch)(const EnvLookup&, const ProviderOptions&), EnvLookup env,
+    ProviderOptions options) {
   const Clock clock = options.clock;
   const auto refresh_before = options.refresh_before;
   return make_refreshing_credentials(
-      [env = std::move(env), options = std::move(options)] {
-        return fetch_web_identity(env, options);
-      },
+      [fetch, env = std::move(env), options = std::move(options)] { return fetch(env, options); },
       clock, refresh_before);
+}
+}  // namespace
+
+std::shared_ptr<CredentialsProvider> make_web_identity_credentials(EnvLookup env,
+                                                                   ProviderOptions options) {
+  return refreshing_from(fetch_web_identity, std::move(env), std::move(options));
 }
 
 std::shared_ptr<CredentialsProvider> make_container_credentials(EnvLookup env,
                                                                 ProviderOptions options) {
-  const Clock clock = options.clock;
-  const auto refresh_before = options.refresh_before;
-  return make_refreshing_credentials(
-      [env = std::move(env), options = std::move(options)] {
-        return fetch_container(env, options);
-      },
-      clock, refresh_before);
+  return refreshing_from(fetch_container, std::move(env), std::move(options));
 }
 
 std::shared_ptr<CredentialsProvider> make_imds_credentials(EnvLookup env, ProviderOptions options) {
-  const Clock clock = options.clock;
-  const auto refresh_before = options.refresh_before;
-  return make_refreshing_credentials(
-      [env = std::move(env), options = std::move(options)] { return fetch_imds(env, options); },
-      clock, refresh_before);
+  return refreshing_from(fetch_imds, std::move(env), std::move(options));
 }
 
 std::shared_ptr<CredentialsProvider> make_provider_chain(std::vector<NamedProvider> providers) {

@@ -192,12 +192,16 @@ AwsError transport_error(int curl_code, std::string_view detail) {
 }
 
 namespace {
-AwsError shutdown_error() {
+AwsError http_error(std::string code, std::string message) {
   AwsError error;
   error.service = "http";
-  error.code = "ClientShutdown";
-  error.message = "the HTTP client was destroyed before the request completed";
+  error.code = std::move(code);
+  error.message = std::move(message);
   return error;
+}
+
+AwsError shutdown_error() {
+  return http_error("ClientShutdown", "the HTTP client was destroyed before the request completed");
 }
 }  // namespace
 
@@ -540,11 +544,8 @@ void HttpClient::submit(HttpRequest request, Completion done, RequestOptions opt
 
 namespace {
 AwsError misuse_error() {
-  AwsError error;
-  error.service = "http";
-  error.code = "BlockingCallOnIoThread";
-  error.message = "a blocking HTTP call was made on the client's own I/O thread";
-  return error;
+  return http_error("BlockingCallOnIoThread",
+                    "a blocking HTTP call was made on the client's own I/O thread");
 }
 }  // namespace
 
