@@ -1,5 +1,10 @@
 #include "app/settings.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include <CLI/CLI.hpp>
 
 namespace salesflow::app {
@@ -8,7 +13,14 @@ tl::expected<core::Rules, std::string> load_rules(const Settings& settings) {
   if (settings.rules_file.empty()) {
     return core::Rules::defaults();
   }
-  return core::Rules::from_toml_file(settings.rules_file);
+  std::ifstream file(settings.rules_file, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (!file) {
+    return tl::make_unexpected(settings.rules_file + ": cannot read the rules file: " +
+                               std::strerror(errno));
+  }
+  return core::Rules::from_toml_string(text.str(), settings.rules_file);
 }
 
 core::ReaderOptions reader_options(const Settings& settings) {

@@ -3,9 +3,7 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 namespace salesflow::core {
 namespace {
@@ -348,14 +346,6 @@ tl::expected<Rules, std::string> Rules::from_toml_string(std::string_view text,
                                       error.source().begin.column, error.description()));
   }
   return RulesParser(source_name).parse(root);
-}
-
-tl::expected<Rules, std::string> Rules::from_toml_file(const std::filesystem::path& path) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) return tl::unexpected(fmt::format("{}: cannot open the rules file", path.string()));
-  std::ostringstream text;
-  text << file.rdbuf();
-  return from_toml_string(text.str(), path.string());
 }
 
 }  // namespace salesflow::core

@@ -4,7 +4,6 @@
 // process (defaults or a TOML file, see docs/rules.md) and shared read-only.
 
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <regex>
@@ -74,7 +73,6 @@ struct Rules {
   // Parses a rules file. Errors name the source and line: "rules.toml:12: ...".
   static tl::expected<Rules, std::string> from_toml_string(std::string_view text,
                                                            std::string_view source_name);
-  static tl::expected<Rules, std::string> from_toml_file(const std::filesystem::path& path);
 };
 
 // Splits a JSON pointer ("/a/b~1c") into unescaped names; nullopt when malformed.

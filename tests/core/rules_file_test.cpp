@@ -1,6 +1,9 @@
 // Rules files: every setting, and errors that name the line.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "validator_test_support.hpp"
 
 namespace salesflow::core {
@@ -17,6 +20,14 @@ Rules load(std::string_view text) {
   return rules ? *rules : Rules::defaults();
 }
 
+// Core reads no files: the app reads a rules file and parses its text.
+tl::expected<Rules, std::string> load_file(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream text;
+  text << file.rdbuf();
+  return Rules::from_toml_string(text.str(), path);
+}
+
 std::string error_of(std::string_view text) {
   auto rules = Rules::from_toml_string(text, "test.toml");
   EXPECT_FALSE(rules.has_value());
@@ -24,7 +35,7 @@ std::string error_of(std::string_view text) {
 }
 
 TEST(RulesFile, DefaultsFileBehavesLikeBuiltInDefaults) {
-  auto file = Rules::from_toml_file(SALESFLOW_TEST_DATA_DIR "/rules/defaults.toml");
+  auto file = load_file(SALESFLOW_TEST_DATA_DIR "/rules/defaults.toml");
   ASSERT_TRUE(file.has_value()) << file.error();
   for (const char* text :
        {R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})",
@@ -39,7 +50,7 @@ TEST(RulesFile, DefaultsFileBehavesLikeBuiltInDefaults) {
 }
 
 TEST(RulesFile, StrictExampleLoadsAndApplies) {
-  auto rules = Rules::from_toml_file(SALESFLOW_TEST_DATA_DIR "/rules/strict.toml");
+  auto rules = load_file(SALESFLOW_TEST_DATA_DIR "/rules/strict.toml");
   ASSERT_TRUE(rules.has_value()) << rules.error();
   const auto ok = check_one(
       *rules,
@@ -174,12 +185,6 @@ TEST(RulesFile, SemanticErrorsNameTheLine) {
 TEST(RulesFile, NameClashBetweenKeyAndMetadataIsAnError) {
   const std::string error = error_of("[metadata]\netag = \"OrderId\"\n");
   EXPECT_NE(error.find("used twice"), std::string::npos) << error;
-}
-
-TEST(RulesFile, MissingFileIsAnError) {
-  auto rules = Rules::from_toml_file("/nonexistent/rules.toml");
-  ASSERT_FALSE(rules.has_value());
-  EXPECT_NE(rules.error().find("cannot open"), std::string::npos);
 }
 
 TEST(JsonPointer, SplitsAndEscapes) {
