@@ -16,11 +16,6 @@ namespace {
 
 constexpr std::string_view kTarget = "DynamoDB_20120810";
 
-void write_table(JsonWriter& writer, std::string_view table) {
-  write_key(writer, "TableName");
-  write_string(writer, table);
-}
-
 void write_optional_raw(JsonWriter& writer, std::string_view key, std::string_view json) {
   if (json.empty()) return;
   write_key(writer, key);
@@ -29,8 +24,7 @@ void write_optional_raw(JsonWriter& writer, std::string_view key, std::string_vi
 
 void write_optional_string(JsonWriter& writer, std::string_view key, std::string_view value) {
   if (value.empty()) return;
-  write_key(writer, key);
-  write_string(writer, value);
+  write_member(writer, key, value);
 }
 
 // One BatchWriteItem request's worth of items, resubmitted until written.
@@ -172,7 +166,7 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
 
 // The body of a request that names only its table.
 std::string table_body(std::string_view table) {
-  return json_object([&](JsonWriter& writer) { write_table(writer, table); });
+  return json_object([&](JsonWriter& writer) { write_member(writer, "TableName", table); });
 }
 
 Result<ConditionalOutcome> conditional_outcome(Result<HttpResponse> result) {
@@ -246,7 +240,7 @@ BatchWriteOutcome DynamoDbClient::batch_write(std::string table, std::vector<std
 void DynamoDbClient::put_item_async(PutItemRequest request,
                                     std::function<void(Result<ConditionalOutcome>)> done) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_table(writer, request.table);
+    write_member(writer, "TableName", request.table);
     write_key(writer, "Item");
     write_raw(writer, request.item, rapidjson::kObjectType);
     write_optional_string(writer, "ConditionExpression", request.condition_expression);
@@ -266,7 +260,7 @@ Result<ConditionalOutcome> DynamoDbClient::put_item(PutItemRequest request) {
 void DynamoDbClient::update_item_async(UpdateItemRequest request,
                                        std::function<void(Result<ConditionalOutcome>)> done) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_table(writer, request.table);
+    write_member(writer, "TableName", request.table);
     write_key(writer, "Key");
     write_raw(writer, request.key, rapidjson::kObjectType);
     write_optional_string(writer, "UpdateExpression", request.update_expression);
@@ -292,7 +286,7 @@ void DynamoDbClient::conditional_call(ServiceCall call,
 void DynamoDbClient::get_item_async(GetItemRequest request,
                                     std::function<void(Result<std::optional<std::string>>)> done) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_table(writer, request.table);
+    write_member(writer, "TableName", request.table);
     write_key(writer, "Key");
     write_raw(writer, request.key, rapidjson::kObjectType);
     write_key(writer, "ConsistentRead");
@@ -316,7 +310,7 @@ Result<std::optional<std::string>> DynamoDbClient::get_item(GetItemRequest reque
 void DynamoDbClient::query_async(QueryRequest request, std::function<void(Result<ItemPage>)> done) {
   const bool scan = request.key_condition_expression.empty();
   std::string body = json_object([&](JsonWriter& writer) {
-    write_table(writer, request.table);
+    write_member(writer, "TableName", request.table);
     write_optional_string(writer, "IndexName", request.index_name);
     write_optional_string(writer, "KeyConditionExpression", request.key_condition_expression);
     write_optional_string(writer, "FilterExpression", request.filter_expression);
@@ -371,17 +365,14 @@ Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
       {&request.partition_key, "HASH"}};
   if (request.sort_key) keys.emplace_back(&*request.sort_key, "RANGE");
   std::string body = json_object([&](JsonWriter& writer) {
-    write_table(writer, request.table);
-    write_key(writer, "BillingMode");
-    write_string(writer, "PAY_PER_REQUEST");
+    write_member(writer, "TableName", request.table);
+    write_member(writer, "BillingMode", "PAY_PER_REQUEST");
     write_key(writer, "AttributeDefinitions");
     writer.StartArray();
     for (const auto& [key, role] : keys) {
       writer.StartObject();
-      write_key(writer, "AttributeName");
-      write_string(writer, key->name);
-      write_key(writer, "AttributeType");
-      write_string(writer, key->type);
+      write_member(writer, "AttributeName", key->name);
+      write_member(writer, "AttributeType", key->type);
       writer.EndObject();
     }
     writer.EndArray();
@@ -389,10 +380,8 @@ Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
     writer.StartArray();
     for (const auto& [key, role] : keys) {
       writer.StartObject();
-      write_key(writer, "AttributeName");
-      write_string(writer, key->name);
-      write_key(writer, "KeyType");
-      write_string(writer, role);
+      write_member(writer, "AttributeName", key->name);
+      write_member(writer, "KeyType", role);
       writer.EndObject();
     }
     writer.EndArray();

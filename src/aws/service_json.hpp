@@ -26,6 +26,11 @@ inline void write_key(JsonWriter& writer, std::string_view key) {
 inline void write_string(JsonWriter& writer, std::string_view value) {
   writer.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
+// "key": "value"
+inline void write_member(JsonWriter& writer, std::string_view key, std::string_view value) {
+  write_key(writer, key);
+  write_string(writer, value);
+}
 // Embeds an already-encoded JSON value (an object text) as is.
 inline void write_raw(JsonWriter& writer, std::string_view json, rapidjson::Type type) {
   writer.RawValue(json.data(), json.size(), type);

@@ -16,11 +16,6 @@ namespace {
 
 constexpr std::string_view kTarget = "AmazonSQS";
 
-void write_queue_url(JsonWriter& writer, std::string_view queue_url) {
-  write_key(writer, "QueueUrl");
-  write_string(writer, queue_url);
-}
-
 void write_string_array(JsonWriter& writer, std::string_view key,
                         const std::vector<std::string>& values) {
   if (values.empty()) return;
@@ -36,8 +31,7 @@ void write_string_map(JsonWriter& writer, std::string_view key,
   write_key(writer, key);
   writer.StartObject();
   for (const auto& [name, value] : values) {
-    write_key(writer, name);
-    write_string(writer, value);
+    write_member(writer, name, value);
   }
   writer.EndObject();
 }
@@ -50,8 +44,7 @@ void write_entries(JsonWriter& writer, std::size_t count, Entry&& entry) {
   writer.StartArray();
   for (std::size_t position = 0; position < count; ++position) {
     writer.StartObject();
-    write_key(writer, "Id");
-    write_string(writer, std::to_string(position));
+    write_member(writer, "Id", std::to_string(position));
     entry(position);
     writer.EndObject();
   }
@@ -76,10 +69,8 @@ void write_message_attributes(JsonWriter& writer,
   for (const auto& [name, value] : attributes) {
     write_key(writer, name);
     writer.StartObject();
-    write_key(writer, "DataType");
-    write_string(writer, "String");
-    write_key(writer, "StringValue");
-    write_string(writer, value);
+    write_member(writer, "DataType", "String");
+    write_member(writer, "StringValue", value);
     writer.EndObject();
   }
   writer.EndObject();
@@ -173,11 +164,10 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
     }
     ++rounds;
     std::string body = json_object([&](JsonWriter& writer) {
-      write_queue_url(writer, queue_url);
+      write_member(writer, "QueueUrl", queue_url);
       write_entries(writer, pending.size(), [&](std::size_t position) {
         const OutgoingMessage& message = (*messages)[pending[position]];
-        write_key(writer, "MessageBody");
-        write_string(writer, message.body);
+        write_member(writer, "MessageBody", message.body);
         write_message_attributes(writer, message.attributes);
       });
     });
@@ -275,7 +265,7 @@ void entries_call(const std::shared_ptr<ServiceRuntime>& runtime, std::string op
                   std::string_view queue_url, std::size_t count, Entry&& entry,
                   std::function<void(Result<BatchOutcome>)> done) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_queue_url(writer, queue_url);
+    write_member(writer, "QueueUrl", queue_url);
     write_entries(writer, count, [&](std::size_t position) { entry(writer, position); });
   });
   std::vector<std::size_t> positions(count);
@@ -312,7 +302,7 @@ ServiceCall SqsClient::make_call(std::string operation, std::string body) const 
 void SqsClient::receive_async(std::string queue_url, ReceiveOptions options,
                               std::function<void(Result<std::vector<SqsMessage>>)> done) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_queue_url(writer, queue_url);
+    write_member(writer, "QueueUrl", queue_url);
     write_key(writer, "MaxNumberOfMessages");
     writer.Int(options.max_messages);
     write_key(writer, "WaitTimeSeconds");
@@ -391,9 +381,8 @@ SendBatchOutcome SqsClient::send_batch(std::string queue_url, std::vector<Outgoi
 
 Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage message) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_queue_url(writer, queue_url);
-    write_key(writer, "MessageBody");
-    write_string(writer, message.body);
+    write_member(writer, "QueueUrl", queue_url);
+    write_member(writer, "MessageBody", message.body);
     write_message_attributes(writer, message.attributes);
   });
   auto result = runtime_->call_blocking(make_call("SendMessage", std::move(body)));
@@ -415,8 +404,7 @@ void SqsClient::delete_batch_async(std::string queue_url, std::vector<std::strin
   entries_call(
       runtime_, "DeleteMessageBatch", queue_url, receipt_handles.size(),
       [&](JsonWriter& writer, std::size_t position) {
-        write_key(writer, "ReceiptHandle");
-        write_string(writer, receipt_handles[position]);
+        write_member(writer, "ReceiptHandle", receipt_handles[position]);
       },
       std::move(done));
 }
@@ -430,9 +418,8 @@ Result<BatchOutcome> SqsClient::delete_batch(std::string queue_url,
 
 Result<void> SqsClient::change_visibility(std::string queue_url, VisibilityChange change) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_queue_url(writer, queue_url);
-    write_key(writer, "ReceiptHandle");
-    write_string(writer, change.receipt_handle);
+    write_member(writer, "QueueUrl", queue_url);
+    write_member(writer, "ReceiptHandle", change.receipt_handle);
     write_key(writer, "VisibilityTimeout");
     writer.Int(change.visibility_timeout);
   });
@@ -446,8 +433,7 @@ void SqsClient::change_visibility_batch_async(std::string queue_url,
   entries_call(
       runtime_, "ChangeMessageVisibilityBatch", queue_url, changes.size(),
       [&](JsonWriter& writer, std::size_t position) {
-        write_key(writer, "ReceiptHandle");
-        write_string(writer, changes[position].receipt_handle);
+        write_member(writer, "ReceiptHandle", changes[position].receipt_handle);
         write_key(writer, "VisibilityTimeout");
         writer.Int(changes[position].visibility_timeout);
       },
@@ -462,18 +448,15 @@ Result<BatchOutcome> SqsClient::change_visibility_batch(std::string queue_url,
 }
 
 Result<std::string> SqsClient::get_queue_url(std::string queue_name) {
-  std::string body = json_object([&](JsonWriter& writer) {
-    write_key(writer, "QueueName");
-    write_string(writer, queue_name);
-  });
+  std::string body =
+      json_object([&](JsonWriter& writer) { write_member(writer, "QueueName", queue_name); });
   return call_json_blocking(*runtime_, make_call("GetQueueUrl", std::move(body)), queue_url_of);
 }
 
 Result<std::string> SqsClient::create_queue(std::string queue_name,
                                             std::map<std::string, std::string> attributes) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_key(writer, "QueueName");
-    write_string(writer, queue_name);
+    write_member(writer, "QueueName", queue_name);
     if (!attributes.empty()) write_string_map(writer, "Attributes", attributes);
   });
   return call_json_blocking(*runtime_, make_call("CreateQueue", std::move(body)), queue_url_of);
@@ -482,7 +465,7 @@ Result<std::string> SqsClient::create_queue(std::string queue_name,
 Result<std::map<std::string, std::string>> SqsClient::get_queue_attributes(
     std::string queue_url, std::vector<std::string> names) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_queue_url(writer, queue_url);
+    write_member(writer, "QueueUrl", queue_url);
     write_string_array(writer, "AttributeNames", names);
   });
   return call_json_blocking(*runtime_, make_call("GetQueueAttributes", std::move(body)),
@@ -498,7 +481,7 @@ Result<std::map<std::string, std::string>> SqsClient::get_queue_attributes(
 Result<void> SqsClient::set_queue_attributes(std::string queue_url,
                                              std::map<std::string, std::string> attributes) {
   std::string body = json_object([&](JsonWriter& writer) {
-    write_queue_url(writer, queue_url);
+    write_member(writer, "QueueUrl", queue_url);
     write_string_map(writer, "Attributes", attributes);
   });
   return without_body(runtime_->call_blocking(make_call("SetQueueAttributes", std::move(body))));
@@ -513,7 +496,8 @@ Result<void> SqsClient::delete_queue(std::string queue_url) {
 }
 
 Result<void> SqsClient::queue_call(std::string operation, std::string_view queue_url) {
-  std::string body = json_object([&](JsonWriter& writer) { write_queue_url(writer, queue_url); });
+  std::string body =
+      json_object([&](JsonWriter& writer) { write_member(writer, "QueueUrl", queue_url); });
   return without_body(runtime_->call_blocking(make_call(std::move(operation), std::move(body))));
 }
 
