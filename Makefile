@@ -35,7 +35,7 @@ test-asan: bootstrap
 fuzz: bootstrap
 	CXX=clang++-14 cmake -S . -B $(BUILD_FUZZ) -DSALESFLOW_FUZZ=ON -DSALESFLOW_TESTS=OFF \
 	  -DSALESFLOW_BENCH=OFF
-	cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzzers
 	bash scripts/run-fuzzers.sh $(BUILD_FUZZ) $(FUZZ_SECONDS)
 
 test: check test-asan fuzz

@@ -16,6 +16,7 @@ for fuzzer in "$build"/fuzz/fuzz_*; do
   [ -d "$here/fuzz/corpus/$name" ] && seeds=("$here/fuzz/corpus/$name")
   echo "fuzz: $name for ${seconds}s"
   "$fuzzer" -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$build/fuzz/crash-$name-" \
     "$work" "${seeds[@]}" 2>&1 | tail -n 12
   rm -rf "$work"
   ran=$((ran + 1))

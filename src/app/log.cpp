@@ -11,6 +11,7 @@
 #include <cmath>
 #include <ctime>
 
+#include "core/item_json.hpp"
 #include "core/record.hpp"
 #include "core/validation.hpp"
 
@@ -38,12 +39,12 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
 }
 
 void write_string(JsonWriter& writer, std::string_view text) {
-  const std::string valid = to_valid_utf8(text);
+  const std::string valid = core::to_valid_utf8(text);
   writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
 }
 
 void write_key(JsonWriter& writer, std::string_view key) {
-  const std::string valid = to_valid_utf8(key);
+  const std::string valid = core::to_valid_utf8(key);
   writer.Key(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
 }
 
@@ -89,40 +90,6 @@ std::string iso8601_utc_ms(std::int64_t unix_ms) {
   gmtime_r(&time, &utc);
   return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
                      utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
-}
-
-bool continuation(unsigned char byte) {
-  return (byte & 0xC0) == 0x80;
-}
-
-// Length of the well-formed UTF-8 sequence at the start of `text`, or 0
-// (Unicode Table 3-7: no overlongs, no surrogates, nothing past U+10FFFF).
-std::size_t sequence_length(std::string_view text) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(0);
-  if (lead < 0x80) return 1;
-  std::size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (text.size() < length) return 0;
-  if (byte(1) < low || byte(1) > high) return 0;
-  for (std::size_t i = 2; i < length; ++i) {
-    if (!continuation(byte(i))) return 0;
-  }
-  return length;
 }
 
 }  // namespace
@@ -191,22 +158,6 @@ bool Fields::empty() const {
 }
 const std::vector<Field>& Fields::entries() const {
   return fields_;
-}
-
-std::string to_valid_utf8(std::string_view text) {
-  std::string result;
-  result.reserve(text.size());
-  while (!text.empty()) {
-    const std::size_t length = sequence_length(text);
-    if (length == 0) {
-      result += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
-      text.remove_prefix(1);
-    } else {
-      result.append(text.substr(0, length));
-      text.remove_prefix(length);
-    }
-  }
-  return result;
 }
 
 std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_view msg,

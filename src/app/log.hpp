@@ -114,7 +114,5 @@ class Log {
 std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_view msg,
                             const Fields& fields);
 
-// `text` with each byte sequence that is not UTF-8 replaced by U+FFFD.
-std::string to_valid_utf8(std::string_view text);
 
 }  // namespace salesflow::app

@@ -71,12 +71,14 @@ void append_reasons(std::string& out, const std::vector<Reason>& reasons, bool r
     out.append("{\"code\":");
     append_json_string(out, to_string(reason.code));
     out.append(",\"path\":");
-    append_json_string(out, reduced ? utf8_prefix(reason.path, kReducedMaxPathBytes) : reason.path,
+    // Messages may quote bytes of a malformed record: never let them break the JSON.
+    const std::string path = to_valid_utf8(reason.path);
+    const std::string message = to_valid_utf8(reason.message);
+    append_json_string(out, reduced ? utf8_prefix(path, kReducedMaxPathBytes) : path,
                        Escaping::sqs);
     out.append(",\"message\":");
-    append_json_string(
-        out, reduced ? utf8_prefix(reason.message, kReducedMaxMessageBytes) : reason.message,
-        Escaping::sqs);
+    append_json_string(out, reduced ? utf8_prefix(message, kReducedMaxMessageBytes) : message,
+                       Escaping::sqs);
     out.push_back('}');
   }
   out.push_back(']');

@@ -40,6 +40,11 @@ constexpr std::size_t json_string_bound(std::size_t size) {
   return 6 * size + 2;
 }
 
+// `text` with each byte sequence that is not well-formed UTF-8 replaced by
+// U+FFFD, so it can go into a JSON string (log lines, envelope messages that
+// quote input). O(text.size()).
+std::string to_valid_utf8(std::string_view text);
+
 // Appends the decimal text of `value`.
 void append_decimal(std::string& out, unsigned long long value);
 

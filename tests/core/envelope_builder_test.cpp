@@ -153,5 +153,27 @@ TEST(Envelope, RejectedVerdictEndToEnd) {
   EXPECT_EQ(text_of(root["raw"]), raw);
 }
 
+// Found by fuzzing: a reason message quoting a malformed record cut in the
+// middle of a UTF-8 sequence made the envelope invalid JSON (SQS refuses it).
+TEST(Envelope, ReasonMessagesQuotingBrokenUtf8StayValidJson) {
+  RecordValidator validator(Rules::defaults());
+  const std::string raw =
+      std::string("8\xC4\xBF\xC4\xBF") + std::string(32, '\0') + "\xDA\xBF\xC4\xBF";
+  const Verdict& verdict = validator.check(RawRecord{raw, 0, 0, 1}, testing::test_context());
+  ASSERT_FALSE(verdict.valid);
+  const Envelope envelope =
+      EnvelopeBuilder(EnvelopeOptions{})
+          .build(RawRecord{raw, 0, 0, 1}, verdict.reasons, testing::test_context());
+  EXPECT_TRUE(simdjson::validate_utf8(envelope.json.data(), envelope.json.size()));
+  simdjson::dom::parser parser;
+  const auto root = parse(parser, envelope.json);
+  EXPECT_EQ(root["reasons"].get_array().size(), verdict.reasons.size());
+
+  const std::vector<Reason> broken{{ReasonCode::malformed_json, "/a\xE2\x82", "quote \xC3"}};
+  const Envelope direct = EnvelopeBuilder(EnvelopeOptions{})
+                              .build(RawRecord{"x", 0, 0, 1}, broken, testing::test_context());
+  EXPECT_TRUE(simdjson::validate_utf8(direct.json.data(), direct.json.size()));
+}
+
 }  // namespace
 }  // namespace salesflow::core
