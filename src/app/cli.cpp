@@ -16,6 +16,7 @@ int run_cli(int argc, char** argv) {
   cli.set_version_flag("--version", SALESFLOW_VERSION);
   cli.require_subcommand(1);
   cli.fallthrough();
+  cli.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
 
   Settings settings;
   int status = kExitOk;

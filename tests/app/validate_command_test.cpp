@@ -133,6 +133,15 @@ TEST_F(ValidateCommand, UsageErrorsExitTwo) {
   EXPECT_EQ(run("no-such-command").status, 2);
 }
 
+TEST_F(ValidateCommand, SettingsFileIsReadAndMisspeltKeysAreErrors) {
+  const auto data = write("array.json", "[\n" + kGood + "\n]\n");
+  const auto settings = write("good.toml", "format = \"jsonl\"\n[worker]\nobjects = 2\n");
+  const Outcome forced = run("--config " + settings + " validate --json " + data);
+  EXPECT_EQ(forced.status, 1) << "format = jsonl from the file turns the array into bad lines";
+  const auto misspelt = write("bad.toml", "fromat = \"jsonl\"\n");
+  EXPECT_EQ(run("--config " + misspelt + " validate " + data).status, 2);
+}
+
 TEST_F(ValidateCommand, FormatOverrideWins) {
   // An array forced to be read as JSON Lines: one malformed line per line.
   const auto file = write("array.json", "[\n" + kGood + "\n]\n");
