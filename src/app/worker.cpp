@@ -43,6 +43,37 @@ double message_age_s(const aws::SqsMessage& message) {
   return std::max<double>(0.0, static_cast<double>(now_ms - sent_ms) / 1000.0);
 }
 
+// A long poll that a stop does not have to wait out: the caller gets nothing
+// when `stop` rises first. Messages that abandoned poll still brings are not
+// touched: they reappear when their visibility timeout ends (nothing is lost;
+// the callback holds only the exchange, so it is safe whenever it runs).
+std::optional<aws::Result<std::vector<aws::SqsMessage>>> receive_interruptibly(
+    aws::SqsClient& sqs, const std::string& queue_url, const aws::ReceiveOptions& options,
+    const std::atomic<bool>& stop) {
+  struct Exchange {
+    std::mutex mutex;
+    std::condition_variable arrived;
+    std::optional<aws::Result<std::vector<aws::SqsMessage>>> result;
+  };
+  auto exchange = std::make_shared<Exchange>();
+  sqs.receive_async(queue_url, options,
+                    [exchange](aws::Result<std::vector<aws::SqsMessage>> result) {
+                      {
+                        const std::scoped_lock lock(exchange->mutex);
+                        exchange->result = std::move(result);
+                      }
+                      exchange->arrived.notify_all();
+                    });
+  std::unique_lock lock(exchange->mutex);
+  while (!exchange->arrived.wait_for(lock, std::chrono::milliseconds(100),
+                                     [&] { return exchange->result.has_value(); })) {
+    if (stop.load()) {
+      return std::nullopt;
+    }
+  }
+  return std::move(exchange->result);
+}
+
 }  // namespace
 
 struct Worker::State {
@@ -295,9 +326,11 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
       receive.wait_seconds =
           std::clamp(static_cast<int>(std::ceil(s.settings.exit_when_idle_s)), 1, 20);
     }
-    // Long polls shorter than the default so a stop is noticed within seconds.
-    receive.wait_seconds = std::min(receive.wait_seconds, 5);
-    auto received = s.aws.sqs().receive(s.queue_url, receive);
+    auto pending = receive_interruptibly(s.aws.sqs(), s.queue_url, receive, stop);
+    if (!pending) {
+      break;  // stopped during the long poll; whatever it brings is handed back
+    }
+    auto& received = *pending;
     if (!received) {
       s.note("warn", "receiving notifications failed: " + received.error().to_string());
       std::unique_lock lock(s.mutex);
