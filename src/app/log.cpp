@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <ctime>
 
 #include "core/item_json.hpp"
 #include "core/record.hpp"
@@ -76,20 +75,6 @@ void write_fields(JsonWriter& writer, const Fields& fields) {
         },
         field.value);
   }
-}
-
-std::string iso8601_utc_ms(std::int64_t unix_ms) {
-  std::int64_t seconds = unix_ms / 1000;
-  std::int64_t millis = unix_ms % 1000;
-  if (millis < 0) {
-    millis += 1000;
-    --seconds;
-  }
-  const std::time_t time = static_cast<std::time_t>(seconds);
-  std::tm utc{};
-  gmtime_r(&time, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
 }
 
 }  // namespace
@@ -166,7 +151,7 @@ std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_vi
   JsonWriter writer(buffer);
   writer.StartObject();
   writer.Key("ts");
-  write_string(writer, iso8601_utc_ms(unix_ms));
+  write_string(writer, core::iso8601_utc_ms(unix_ms));
   writer.Key("level");
   write_string(writer, to_string(level));
   writer.Key("msg");

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "app/job_runtime.hpp"
+#include "app/metrics.hpp"
 
 namespace salesflow::app {
 namespace {
@@ -28,20 +29,6 @@ struct ObjectTask {
   std::shared_ptr<MessageWork> message;
   pipeline::ObjectEvent event;
 };
-
-// Seconds since the message was first sent (SentTimestamp, epoch milliseconds).
-double message_age_s(const aws::SqsMessage& message) {
-  const auto found = message.attributes.find("SentTimestamp");
-  if (found == message.attributes.end()) {
-    return 0.0;
-  }
-  std::int64_t sent_ms = 0;
-  std::from_chars(found->second.data(), found->second.data() + found->second.size(), sent_ms);
-  const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  return std::max<double>(0.0, static_cast<double>(now_ms - sent_ms) / 1000.0);
-}
 
 // A long poll that a stop does not have to wait out: the caller gets nothing
 // when `stop` rises first. Messages that abandoned poll still brings are not
@@ -343,7 +330,12 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
     last_activity = Clock::now();
     double oldest = 0.0;
     for (auto& message : *received) {
-      oldest = std::max(oldest, message_age_s(message));
+      if (const auto sent = message.attributes.find("SentTimestamp");
+          sent != message.attributes.end()) {
+        oldest = std::max(
+            oldest,
+            message_age_seconds(sent->second, std::chrono::system_clock::now()).value_or(0.0));
+      }
       if (stop.load()) {
         // Arrived after the stop: hand it straight back.
         auto work = std::make_shared<MessageWork>();

@@ -1,9 +1,12 @@
 #include "core/item_json.hpp"
 
+#include <fmt/core.h>
+
 #include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <ctime>
 
 namespace salesflow::core {
 namespace {
@@ -219,6 +222,20 @@ std::string to_valid_utf8(std::string_view text) {
     }
   }
   return result;
+}
+
+std::string iso8601_utc_ms(std::int64_t unix_ms) {
+  std::int64_t seconds = unix_ms / 1000;
+  std::int64_t millis = unix_ms % 1000;
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
+  const std::time_t time = static_cast<std::time_t>(seconds);
+  std::tm utc{};
+  gmtime_r(&time, &utc);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
+                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
 }
 
 }  // namespace salesflow::core

@@ -3,6 +3,7 @@
 // string escaping and DynamoDB's item size constants.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,10 @@ constexpr std::size_t json_string_bound(std::size_t size) {
 // U+FFFD, so it can go into a JSON string (log lines, envelope messages that
 // quote input). O(text.size()).
 std::string to_valid_utf8(std::string_view text);
+
+// "2026-11-25T13:25:27.026Z" for a time in milliseconds since the epoch
+// (items' ingestion time, log lines).
+std::string iso8601_utc_ms(std::int64_t unix_ms);
 
 // Appends the decimal text of `value`.
 void append_decimal(std::string& out, unsigned long long value);

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include <ctime>
+#include "core/item_json.hpp"
 
 namespace salesflow::pipeline {
 
@@ -29,14 +29,9 @@ std::string_view to_string(JobOutcome outcome) {
 }
 
 std::string utc_timestamp_now() {
-  const auto now = std::chrono::system_clock::now();
-  const auto seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", utc.tm_year + 1900,
-                     utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
+  return core::iso8601_utc_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count());
 }
 
 namespace {
