@@ -21,7 +21,7 @@ Disposition ObjectValidator::check(const RawRecord& record) {
   if (seen == DuplicateTracker::Seen::same_key_different_record) {
     rejected_ = verdict;
     rejected_.valid = false;
-    rejected_.item_json.clear();
+    rejected_.item_json = {};
     const Rules& rules = validator_->rules();
     rejected_.reasons.push_back(Reason{
         ReasonCode::duplicate_key, rules.partition_key.path,

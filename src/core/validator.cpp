@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
@@ -13,8 +14,6 @@
 
 namespace salesflow::core {
 namespace {
-
-namespace od = simdjson::ondemand;
 
 constexpr std::uint32_t kNoNode = 0xFFFFFFFF;
 // How deep the walk follows a record. DynamoDB refuses items nested deeper
@@ -119,11 +118,27 @@ std::uint64_t name_bit(std::string_view name) {
   return std::uint64_t{1} << ((mix * 0x9E3779B97F4A7C15ULL) >> 58);
 }
 
-// A token from raw_json_token() without the whitespace that may follow it (it
-// never starts with whitespace).
-std::string_view trim_token_end(std::string_view token) {
-  while (!token.empty() && is_json_space(token.back())) token.remove_suffix(1);
-  return token;
+// Copies `size` bytes of the padded record buffer in fixed-size 32-byte
+// moves (no library call), reading up to 31 bytes into the record's padding
+// and writing into the item buffer's slack (kItemBytesSlack). Returns the end.
+char* copy_padded(char* out, const char* from, std::size_t size) {
+  static_assert(kItemBytesSlack >= 32 && simdjson::SIMDJSON_PADDING >= 32);
+  std::memcpy(out, from, 32);
+  for (std::size_t done = 32; done < size; done += 32) std::memcpy(out + done, from + done, 32);
+  return out + size;
+}
+
+// How much of a token that is not JSON a reason quotes.
+constexpr std::size_t kTokenExcerptBytes = 40;
+
+std::unique_ptr<simdjson::internal::dom_parser_implementation> make_stage1() {
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> stage1;
+  if (simdjson::get_active_implementation()->create_dom_parser_implementation(
+          64 * 1024, kMaxDepth, stage1) != simdjson::SUCCESS) {
+    // Only an allocation failure gets here.
+    std::abort();
+  }
+  return stage1;
 }
 
 void append_key_encoding(std::string& out, std::string_view text) {
@@ -223,20 +238,6 @@ struct RecordValidator::Impl {
 
   // ---- reasons ----
 
-  std::string current_path() const {
-    std::string path;
-    for (std::size_t i = 0; i < path_depth; ++i) {
-      const PathSegment& segment = path_stack[i];
-      if (segment.index >= 0) {
-        path.push_back('/');
-        append_decimal(path, static_cast<unsigned long long>(segment.index));
-      } else {
-        append_pointer_segment(path, segment.name);
-      }
-    }
-    return path;
-  }
-
   void add_reason(ReasonCode code, std::string path, std::string message) {
     if (verdict.reasons.size() >= rules.max_reasons) {
       ++dropped_reasons;
@@ -246,9 +247,11 @@ struct RecordValidator::Impl {
     verdict.reasons.push_back(Reason{code, std::move(path), std::move(message)});
   }
 
-  bool parse_error(simdjson::error_code error) {
+  // The record is not JSON: one reason, and the walk stops. `at` is the
+  // offending byte's position in the record.
+  bool syntax_error(std::size_t at, std::string_view what) {
     add_reason(ReasonCode::malformed_json, current_path(),
-               fmt::format("not valid JSON: {}", simdjson::error_message(error)));
+               fmt::format("not valid JSON at byte {}: {}", at, what));
     malformed = true;
     return false;
   }
@@ -280,83 +283,214 @@ struct RecordValidator::Impl {
     cursor += text.size();
   }
 
-  // Copies `size` bytes of the padded record buffer in fixed-size 16- or
-  // 32-byte moves (no library call), reading up to 31 bytes into the record's
-  // padding and writing into the item buffer's slack (kItemBytesSlack).
-  void put_padded(const char* from, std::size_t size) {
-    static_assert(kItemBytesSlack >= 32 && simdjson::SIMDJSON_PADDING >= 32);
-    if (size <= 16) {
-      std::memcpy(cursor, from, 16);
-    } else {
-      for (std::size_t done = 0; done < size; done += 32)
-        std::memcpy(cursor + done, from + done, 32);
-    }
-    cursor += size;
-  }
+  void put_padded(const char* from, std::size_t size) { cursor = copy_padded(cursor, from, size); }
 
   // ---- raw strings ----
   //
-  // simdjson has already rejected control characters inside strings, so a
-  // string or member name without a backslash reads the same raw and
-  // unescaped, and its raw bytes are valid JSON string content as they stand.
+  // Stage 1 has rejected control characters inside strings, so a string or
+  // member name without a backslash reads the same raw and unescaped, and its
+  // raw bytes are valid JSON string content as they stand.
 
-  // Whether [begin, end) of the padded record holds a backslash. Strings are
-  // visited in document order, so `next_backslash` (the first backslash at or
-  // after the last position searched) moves forward only: one memchr pass
-  // over the record in all.
-  bool has_backslash(const char* begin, const char* end) {
-    if (next_backslash < begin) {
-      const void* found = std::memchr(begin, '\\', static_cast<std::size_t>(record_end - begin));
-      next_backslash = found != nullptr ? static_cast<const char*>(found) : record_end;
-    }
-    return next_backslash < end;
-  }
-
-  // The member's name when it has no backslash (a view into the record), else
-  // a null view. The name's end is found from the value's start: only
-  // whitespace, the colon and whitespace lie between the name's closing quote
-  // and the value (simdjson has checked the colon).
-  std::string_view plain_name(od::field& field, std::string_view value_token) {
-    const char* const name_begin = field.key().raw();
-    const char* p = value_token.data();
-    while (p > name_begin && is_json_space(p[-1])) --p;
-    if (p <= name_begin || p[-1] != ':') return {};
-    --p;
-    while (p > name_begin && is_json_space(p[-1])) --p;
-    if (p <= name_begin || p[-1] != '"') return {};
-    const char* const name_end = p - 1;
-    if (has_backslash(name_begin, name_end)) return {};
-    return std::string_view(name_begin, static_cast<std::size_t>(name_end - name_begin));
+  // Unescapes the string whose content starts at `content` (just after its
+  // opening quote) into the record's string arena; a null view when an
+  // escape is invalid (unknown escape, bad \u digits, unpaired surrogate).
+  std::string_view unescape(const char* content) {
+    auto* const begin = reinterpret_cast<std::uint8_t*>(string_cursor);
+    const std::uint8_t* const end =
+        stage1->parse_string(reinterpret_cast<const std::uint8_t*>(content), begin);
+    if (end == nullptr) return {};
+    const auto size = static_cast<std::size_t>(end - begin);
+    string_cursor += size;
+    return {reinterpret_cast<const char*>(begin), size};
   }
 
   // ---- the pass ----
+  //
+  // The walk reads simdjson's stage 1 output directly: `structurals` holds the
+  // positions of every {}[]:, and of the first byte of every scalar, in
+  // document order, followed by two entries at the record's end (where the
+  // padding is spaces). The grammar is checked here, one structural at a
+  // time, as simdjson's own stage 2 does. A scalar's bytes run from its
+  // structural to the next one, less the whitespace in between: anything
+  // else would have been a structural of its own.
+  //
+  // The walk is one loop over a stack of open containers (no recursion), with
+  // the output cursor, the structural cursor and the record in locals: writes
+  // through a char pointer may alias any member, so members would be
+  // reloaded after every write.
 
-  // Appends `value` as a DynamoDB AttributeValue and sets `size` to its
-  // DynamoDB size (without a name). Returns false at the first parse error:
-  // simdjson must not be touched after it.
-  // `token`: value.raw_json_token(), which the caller has already looked at.
-  bool walk_value(od::value value, std::string_view token, std::uint32_t node, int depth,
-                  std::size_t& size) {
-    // The type is the token's first character (as value.type() would find);
-    // anything else is left to simdjson to name the error.
-    od::json_type type;
-    switch (token.empty() ? '\0' : token.front()) {
+  // An open object or array.
+  struct Frame {
+    std::uint32_t node = kNoNode;  // rule node of the container
+    bool object = false;
+    bool top_level = false;  // the record itself
+    bool first = true;       // no member written yet
+    bool first_before = true;
+    bool key_member = false;  // top level: the current member is a key's source
+    bool names_may_repeat = false;
+    std::uint64_t name_bits = 0;
+    std::size_t names_begin = 0;  // in member_names
+    std::size_t size = 0;         // DynamoDB size so far
+    std::size_t name_size = 0;    // the current member's name
+    char* member_start = nullptr;
+    PathSegment segment;  // the current member or element
+  };
+
+  // The reasons' path: the current member or element of each open container
+  // below `path_depth`.
+  std::string current_path() const {
+    std::string path;
+    for (std::size_t i = 0; i < path_depth; ++i) {
+      const PathSegment& segment = frames[i].segment;
+      if (segment.index >= 0) {
+        path.push_back('/');
+        append_decimal(path, static_cast<unsigned long long>(segment.index));
+      } else {
+        append_pointer_segment(path, segment.name);
+      }
+    }
+    return path;
+  }
+
+  // Walks the value at the first structural to the record's end and writes
+  // it as item JSON: an object at the top level as the item's members (after
+  // `{`, without the closing `}`), anything else as an AttributeValue.
+  // `root_size` is then the top-level object's DynamoDB size. False when the
+  // walk stopped early: the record is not JSON or nests too deep.
+  bool walk(std::size_t& root_size) {
+    const char* const buf = buffer;
+    const std::uint32_t* idx = structurals;
+    const std::uint32_t* const idx_end = structurals + structural_count;
+    char* out = cursor;
+    std::size_t depth = 0;  // open containers
+    std::uint32_t node = 0;  // rule node of the value at `idx`
+    std::size_t value_size = 0;
+
+    // Whether [begin, end) holds a backslash. Strings are visited in
+    // document order, so `next_backslash` (the first backslash at or after
+    // the last position searched) moves forward only: one memchr pass over
+    // the record in all.
+    const char* next_backslash = buf;
+    const auto has_backslash = [&](const char* begin, const char* end) {
+      if (next_backslash < begin) {
+        const void* found = std::memchr(begin, '\\', static_cast<std::size_t>(record_end - begin));
+        next_backslash = found != nullptr ? static_cast<const char*>(found) : record_end;
+      }
+      return next_backslash < end;
+    };
+    // The end of the scalar at `idx`.
+    const auto scalar_end = [&] {
+      const char* end = buf + idx[1];
+      while (is_json_space(end[-1])) --end;
+      return end;
+    };
+    const auto fail = [&](std::uint32_t position, std::string_view what) {
+      path_depth = depth;
+      return syntax_error(position, idx < idx_end ? what : "the record ends early");
+    };
+    const auto fail_token = [&](std::uint32_t position, std::string_view token) {
+      return fail(position, fmt::format("`{}` is not a JSON value",
+                                        to_valid_utf8(token.substr(0, kTokenExcerptBytes))));
+    };
+    const auto put_literal = [&]<std::size_t N>(const char(&text)[N]) {
+      std::memcpy(out, text, N - 1);
+      out += N - 1;
+    };
+    const auto put_padded = [&](const char* from, std::size_t size) {
+      out = copy_padded(out, from, size);
+    };
+    const auto observe = [&](JsonType type, bool integer, std::string_view text, bool raw) {
+      if (node != kNoNode) observations[node] = Observation{true, type, integer, text, raw};
+    };
+    // Opens the container at `idx`; false when it nests too deep to follow.
+    const auto open = [&](bool object) __attribute__((always_inline)) {
+      path_depth = depth;
+      if (!note_depth(static_cast<int>(depth))) return false;
+      observe(object ? JsonType::object : JsonType::array, false, {}, false);
+      Frame& frame = frames[depth++];
+      frame = Frame{};
+      frame.node = node;
+      frame.object = object;
+      frame.top_level = object && depth == 1;
+      frame.names_begin = member_names.size();
+      if (frame.top_level) {
+        *out++ = '{';
+      } else {
+        frame.size = 3;
+        if (object)
+          put_literal("{\"M\":{");
+        else
+          put_literal("{\"L\":[");
+      }
+      ++idx;
+      return true;
+    };
+
+  value:
+    switch (buf[*idx]) {
       case '{':
-        type = od::json_type::object;
-        break;
+        if (!open(true)) return false;
+        if (buf[*idx] == '}') {
+          ++idx;
+          goto close_object;
+        }
+        goto member;
       case '[':
-        type = od::json_type::array;
-        break;
-      case '"':
-        type = od::json_type::string;
-        break;
+        if (!open(false)) return false;
+        if (buf[*idx] == ']') {
+          ++idx;
+          goto close_array;
+        }
+        frames[depth - 1].segment = PathSegment{{}, 0};
+        node = kNoNode;
+        goto value;
+      case '"': {
+        const char* const quote = buf + *idx;
+        const char* const close = scalar_end() - 1;  // the closing quote
+        ++idx;
+        if (!has_backslash(quote + 1, close)) {
+          // Raw and unescaped read the same: copy it as it stands.
+          const std::string_view text(quote + 1, static_cast<std::size_t>(close - quote - 1));
+          observe(JsonType::string, false, text, true);
+          put_literal("{\"S\":");
+          put_padded(quote, text.size() + 2);
+          *out++ = '}';
+          value_size = text.size();
+          goto after_value;
+        }
+        const std::string_view text = unescape(quote + 1);
+        if (text.data() == nullptr)
+          return fail(static_cast<std::uint32_t>(quote - buf),
+                      "invalid escape sequence in a string");
+        observe(JsonType::string, false, text, false);
+        put_literal("{\"S\":");
+        out = write_json_string(out, text);
+        *out++ = '}';
+        value_size = text.size();
+        goto after_value;
+      }
       case 't':
       case 'f':
-        type = od::json_type::boolean;
-        break;
-      case 'n':
-        type = od::json_type::null;
-        break;
+      case 'n': {
+        const std::uint32_t position = *idx;
+        const std::string_view token(buf + position,
+                                     static_cast<std::size_t>(scalar_end() - buf - position));
+        ++idx;
+        if (token == "true" || token == "false") {
+          observe(JsonType::boolean, false, {}, false);
+          if (token.size() == 4)
+            put_literal("{\"BOOL\":true}");
+          else
+            put_literal("{\"BOOL\":false}");
+        } else if (token == "null") {
+          observe(JsonType::null, false, {}, false);
+          put_literal("{\"NULL\":true}");
+        } else {
+          return fail_token(position, token);
+        }
+        value_size = 1;
+        goto after_value;
+      }
       case '-':
       case '0':
       case '1':
@@ -367,178 +501,134 @@ struct RecordValidator::Impl {
       case '6':
       case '7':
       case '8':
-      case '9':
-        type = od::json_type::number;
-        break;
+      case '9': {
+        const std::uint32_t position = *idx;
+        const std::string_view token(buf + position,
+                                     static_cast<std::size_t>(scalar_end() - buf - position));
+        ++idx;
+        const NumberInfo info = analyze_number(token);
+        if (!info.well_formed) return fail_token(position, token);
+        if (!info.dynamodb_storable) {
+          path_depth = depth;
+          report_unstorable_number(info);
+        }
+        observe(JsonType::number, info.integer, token, true);
+        put_literal("{\"N\":\"");
+        put_padded(token.data(), token.size());
+        put_literal("\"}");
+        value_size = info.dynamodb_size;
+        goto after_value;
+      }
       default:
-        if (auto error = value.type().get(type)) return parse_error(error);
+        return fail(*idx, "expected a value");
     }
-    switch (type) {
-      case od::json_type::object: {
-        od::object object;
-        if (auto error = value.get_object().get(object)) return parse_error(error);
-        if (!note_depth(depth)) return false;
-        observe(node, JsonType::object, false, {});
-        put("{\"M\":{");
-        size = 3;
-        if (!walk_members(object, node, depth, size, false)) return false;
-        put("}}");
-        return true;
-      }
-      case od::json_type::array: {
-        od::array array;
-        if (auto error = value.get_array().get(array)) return parse_error(error);
-        if (!note_depth(depth)) return false;
-        observe(node, JsonType::array, false, {});
-        put("{\"L\":[");
-        size = 3;
-        std::int64_t index = 0;
-        for (auto element_result : array) {
-          od::value element;
-          if (auto error = std::move(element_result).get(element)) return parse_error(error);
-          if (index != 0) put(',');
-          path_stack[path_depth++] = PathSegment{{}, index};
-          std::size_t element_size = 0;
-          if (!walk_value(element, element.raw_json_token(), kNoNode, depth + 1, element_size))
-            return false;
-          --path_depth;
-          size += element_size + 1;
-          ++index;
-        }
-        put("]}");
-        return true;
-      }
-      case od::json_type::string: {
-        // A string without escapes and control characters is the same text
-        // raw and unescaped: copy it from the record as it stands.
-        // (The token runs from the opening quote to the next structural
-        // character: the string and the whitespace after it.)
-        const std::string_view string = trim_token_end(token);
-        if (string.size() >= 2 && string.back() == '"' &&
-            !has_backslash(string.data() + 1, string.data() + string.size() - 1)) {
-          const std::string_view text(string.data() + 1, string.size() - 2);
-          observe(node, JsonType::string, false, text, true);
-          put("{\"S\":");
-          put_padded(string.data(), string.size());
-          put('}');
-          size = text.size();
-          return true;
-        }
-        std::string_view text;
-        if (auto error = value.get_string().get(text)) return parse_error(error);
-        return encode_string(text, node, size);
-      }
-      case od::json_type::number: {
-        return encode_number(token, node, size);
-      }
-      case od::json_type::boolean: {
-        bool flag = false;
-        if (auto error = value.get_bool().get(flag)) return parse_error(error);
-        observe(node, JsonType::boolean, false, {});
-        if (flag)
-          put("{\"BOOL\":true}");
-        else
-          put("{\"BOOL\":false}");
-        size = 1;
-        return true;
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        if (auto error = value.is_null().get(is_null)) return parse_error(error);
-        if (!is_null) return parse_error(simdjson::N_ATOM_ERROR);
-        observe(node, JsonType::null, false, {});
-        put("{\"NULL\":true}");
-        size = 1;
-        return true;
-      }
-    }
-    return parse_error(simdjson::INCORRECT_TYPE);
-  }
 
-  bool encode_string(std::string_view text, std::uint32_t node, std::size_t& size) {
-    observe(node, JsonType::string, false, text);
-    put("{\"S\":");
-    cursor = write_json_string(cursor, text);
-    put('}');
-    size = text.size();
-    return true;
-  }
-
-  bool encode_number(std::string_view token, std::uint32_t node, std::size_t& size) {
-    token = trim_token_end(token);
-    const NumberInfo info = analyze_number(token);
-    if (!info.well_formed) {
-      add_reason(ReasonCode::malformed_json, current_path(),
-                 fmt::format("not valid JSON: `{}` is not a number",
-                             token.substr(0, std::min<std::size_t>(token.size(), 40))));
-      malformed = true;
-      return false;
-    }
-    if (!info.dynamodb_storable) {
-      add_reason(ReasonCode::invalid_number, current_path(),
-                 info.significant_digits > kDynamoMaxSignificantDigits
-                     ? fmt::format("number has {} significant digits; DynamoDB stores at most 38",
-                                   info.significant_digits)
-                     : std::string("number magnitude is outside DynamoDB's range 1E-130 .. "
-                                   "9.9999999999999999999999999999999999999E+125"));
-    }
-    observe(node, JsonType::number, info.integer, token, true);
-    put("{\"N\":\"");
-    put_padded(token.data(), token.size());
-    put("\"}");
-    size = info.dynamodb_size;
-    return true;
-  }
-
-  bool walk_members(od::object object, std::uint32_t node, int depth, std::size_t& size,
-                    bool top_level) {
-    const std::size_t names_begin = member_names.size();
-    std::uint64_t name_bits = 0;
-    bool names_may_repeat = false;
-    bool first = true;
-    for (auto field_result : object) {
-      od::field field;
-      if (auto error = std::move(field_result).get(field)) return parse_error(error);
-      // A name without a backslash is copied raw; only one with escapes is
-      // unescaped (and re-escaped).
-      const std::string_view value_token = field.value().raw_json_token();
-      std::string_view name = plain_name(field, value_token);
-      const bool plain = name.data() != nullptr;
-      if (!plain) {
-        if (auto error = field.unescaped_key().get(name)) return parse_error(error);
-      }
-      member_names.push_back(name);
-      const std::uint64_t bit = name_bit(name);
-      names_may_repeat |= (name_bits & bit) != 0;
-      name_bits |= bit;
-      path_stack[path_depth++] = PathSegment{name, -1};
+  member: {
+    Frame& frame = frames[depth - 1];
+    const std::uint32_t name_position = *idx;
+    if (buf[name_position] != '"') return fail(name_position, "expected a member name in quotes");
+    if (buf[idx[1]] != ':') return fail(idx[1], "expected ':' after a member name");
+    const char* const name_begin = buf + name_position + 1;
+    const char* const name_end = scalar_end() - 1;
+    idx += 2;
+    // A name without a backslash is copied raw; only one with escapes is
+    // unescaped (and re-escaped).
+    const bool plain = !has_backslash(name_begin, name_end);
+    const std::string_view name =
+        plain ? std::string_view(name_begin, static_cast<std::size_t>(name_end - name_begin))
+              : unescape(name_begin);
+    if (name.data() == nullptr)
+      return fail(name_position, "invalid escape sequence in a member name");
+    member_names.push_back(name);
+    const std::uint64_t bit = name_bit(name);
+    frame.names_may_repeat |= (frame.name_bits & bit) != 0;
+    frame.name_bits |= bit;
+    frame.segment = PathSegment{name, -1};
+    frame.name_size = name.size();
+    if (frame.top_level) {
       // A top-level member that is itself a key's source becomes the key
       // attribute (added at the end), so its own encoding is dropped.
-      const bool key_member = top_level && check_top_level_name(name);
-      char* const member_start = cursor;
-      const bool was_first = first;
-      if (!first) put(',');
-      first = false;
-      if (plain)
-        put_padded(name.data() - 1, name.size() + 2);
-      else
-        cursor = write_json_string(cursor, name);
-      put(':');
-      std::size_t value_size = 0;
-      if (!walk_value(field.value(), value_token, child_of(node, name), depth + 1, value_size))
-        return false;
-      --path_depth;
-      if (key_member) {
-        cursor = member_start;
-        first = was_first;
-        continue;
-      }
-      size += name.size() + value_size + (top_level ? 0 : 1);
+      path_depth = depth;
+      frame.key_member = check_top_level_name(name);
+      frame.member_start = out;
+      frame.first_before = frame.first;
     }
-    if (names_may_repeat) check_duplicate_names(names_begin);
-    member_names.resize(names_begin);
+    if (!frame.first) *out++ = ',';
+    frame.first = false;
+    if (plain)
+      put_padded(name_begin - 1, name.size() + 2);
+    else
+      out = write_json_string(out, name);
+    *out++ = ':';
+    node = frame.node == kNoNode ? kNoNode : child_of(frame.node, name);
+    goto value;
+  }
 
+  after_value: {
+    if (depth == 0) goto done;  // the record is a scalar
+    Frame& frame = frames[depth - 1];
+    const char next = buf[*idx];
+    if (frame.object) {
+      if (frame.key_member) {
+        out = frame.member_start;
+        frame.first = frame.first_before;
+      } else {
+        frame.size += frame.name_size + value_size + (frame.top_level ? 0 : 1);
+      }
+      ++idx;
+      if (next == ',') goto member;
+      if (next == '}') goto close_object;
+      --idx;
+      return fail(*idx, "expected ',' or '}' after a member");
+    }
+    frame.size += value_size + 1;
+    ++idx;
+    if (next == ',') {
+      *out++ = ',';
+      ++frame.segment.index;
+      node = kNoNode;
+      goto value;
+    }
+    if (next == ']') goto close_array;
+    --idx;
+    return fail(*idx, "expected ',' or ']' after an array element");
+  }
+
+  close_object: {
+    Frame& frame = frames[depth - 1];
+    if (frame.names_may_repeat) {
+      path_depth = depth - 1;
+      check_duplicate_names(frame.names_begin);
+    }
+    member_names.resize(frame.names_begin);
+    value_size = frame.size;
+    --depth;
+    if (frame.top_level) {
+      root_size = frame.size;
+      goto done;
+    }
+    put_literal("}}");
+    goto after_value;
+  }
+
+  close_array:
+    value_size = frames[--depth].size;
+    put_literal("]}");
+    goto after_value;
+
+  done:
+    if (idx < idx_end) return fail(*idx, "content after the record's end");
+    cursor = out;
     return true;
+  }
+
+  void report_unstorable_number(const NumberInfo& info) {
+    add_reason(ReasonCode::invalid_number, current_path(),
+               info.significant_digits > kDynamoMaxSignificantDigits
+                   ? fmt::format("number has {} significant digits; DynamoDB stores at most 38",
+                                 info.significant_digits)
+                   : std::string("number magnitude is outside DynamoDB's range 1E-130 .. "
+                                 "9.9999999999999999999999999999999999999E+125"));
   }
 
   // Returns whether `name` is the source member of a key attribute of the same name.
@@ -619,44 +709,6 @@ struct RecordValidator::Impl {
                bool raw = false) {
     if (node == kNoNode) return;
     observations[node] = Observation{true, type, integer, text, raw};
-  }
-
-  // A non-object document: still checked to be valid JSON, then rejected.
-  bool walk_root_scalar_or_array(od::document& doc, od::json_type type, std::size_t& size) {
-    switch (type) {
-      case od::json_type::array: {
-        od::value value;
-        if (auto error = doc.get_value().get(value)) return parse_error(error);
-        return walk_value(value, value.raw_json_token(), kNoNode, 0, size);
-      }
-      case od::json_type::string: {
-        std::string_view text;
-        if (auto error = doc.get_string().get(text)) return parse_error(error);
-        return true;
-      }
-      case od::json_type::number: {
-        std::string_view token;
-        if (auto error = doc.raw_json_token().get(token)) return parse_error(error);
-        if (trim_json_whitespace(token) != trim_json_whitespace(record_text)) {
-          add_reason(ReasonCode::malformed_json, "", "not valid JSON: content after the number");
-          malformed = true;
-          return false;
-        }
-        return encode_number(token, kNoNode, size);
-      }
-      case od::json_type::boolean: {
-        bool flag = false;
-        if (auto error = doc.get_bool().get(flag)) return parse_error(error);
-        return true;
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        if (auto error = doc.is_null().get(is_null)) return parse_error(error);
-        return is_null || parse_error(simdjson::N_ATOM_ERROR);
-      }
-      default:
-        return parse_error(simdjson::INCORRECT_TYPE);
-    }
   }
 
   // ---- rules ----
@@ -909,7 +961,7 @@ struct RecordValidator::Impl {
     verdict.key.clear();
     verdict.partition_key.clear();
     verdict.sort_key.clear();
-    verdict.item_json.clear();
+    verdict.item_json = {};
     verdict.item_size = 0;
     dropped_reasons = 0;
     malformed = false;
@@ -923,77 +975,78 @@ struct RecordValidator::Impl {
       verdict.reasons.push_back(
           Reason{last_dropped, "", fmt::format("{} more reasons not listed", dropped_reasons)});
     verdict.valid = verdict.reasons.empty();
-    if (verdict.valid) verdict.item_json.assign(item_buffer.get(), cursor);
+    if (verdict.valid)
+      verdict.item_json =
+          std::string_view(item_buffer.get(), static_cast<std::size_t>(cursor - item_buffer.get()));
     return verdict;
   }
 
   void run(const RawRecord& record, const ObjectContext& context) {
     const std::string_view text = record.text;
-    record_text = text;
     const std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
     if (padded_capacity < needed) {
       padded_capacity = std::max(needed, padded_capacity * 2);
       padded = std::make_unique<char[]>(padded_capacity);
+      strings = std::make_unique_for_overwrite<char[]>(padded_capacity);
+    }
+    if (stage1->capacity() < text.size()) {
+      if (auto error = stage1->set_capacity(std::max(text.size(), 2 * stage1->capacity()))) {
+        add_reason(ReasonCode::too_large, "",
+                   fmt::format("record of {} bytes cannot be parsed: {}", text.size(),
+                               simdjson::error_message(error)));
+        return;
+      }
     }
     std::memcpy(padded.get(), text.data(), text.size());
     std::memset(padded.get() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
-    record_end = padded.get() + text.size();
-    next_backslash = padded.get();
+    buffer = padded.get();
+    record_end = buffer + text.size();
+    string_cursor = strings.get();
     make_room(kItemBytesPerRecordByte * text.size() + kItemBytesSlack);
-    od::document doc;
-    // simdjson's first stage validates the whole record as UTF-8 (and rejects
-    // control characters inside strings) before anything else is read.
-    if (auto error = parser.iterate(padded.get(), text.size(), padded_capacity).get(doc)) {
-      if (error == simdjson::UTF8_ERROR)
-        add_reason(ReasonCode::malformed_json, "", "record is not valid UTF-8");
-      else
-        parse_error(error);
+    // Stage 1 validates the whole record as UTF-8, finds its strings (and
+    // rejects control characters inside them) and indexes its structure.
+    if (auto error = stage1->stage1(reinterpret_cast<const std::uint8_t*>(buffer), text.size(),
+                                    simdjson::stage1_mode::regular)) {
+      add_reason(ReasonCode::malformed_json, "", stage1_problem(error));
+      malformed = true;
       return;
     }
-    od::json_type type;
-    if (auto error = doc.type().get(type)) {
-      parse_error(error);
-      return;
-    }
+    structurals = stage1->structural_indexes.get();
+    structural_count = stage1->n_structural_indexes;
+    const char first = buffer[structurals[0]];
     std::size_t size = 0;
-    if (type != od::json_type::object) {
-      if (!walk_root_scalar_or_array(doc, type, size)) return;
-      // Only an array root is consumed by the walk; a scalar root is one token.
-      if (type == od::json_type::array && !at_document_end(doc)) return;
+    if (!walk(size)) return;
+    if (first != '{') {
+      // Checked to be JSON all the same, then rejected for its type.
       add_reason(ReasonCode::wrong_type, "",
                  fmt::format("record is {}, expected an object",
-                             describe(type == od::json_type::array     ? JsonType::array
-                                      : type == od::json_type::string  ? JsonType::string
-                                      : type == od::json_type::number  ? JsonType::number
-                                      : type == od::json_type::boolean ? JsonType::boolean
-                                                                       : JsonType::null,
+                             describe(first == '['   ? JsonType::array
+                                      : first == '"' ? JsonType::string
+                                      : first == 't' || first == 'f' ? JsonType::boolean
+                                      : first == 'n'                 ? JsonType::null
+                                                                     : JsonType::number,
                                       false)));
       return;
     }
-    od::object object;
-    if (auto error = doc.get_object().get(object)) {
-      parse_error(error);
-      return;
-    }
-    observations[0] = Observation{true, JsonType::object, false, {}};
-    put('{');
-    const char* const members_begin = cursor;
-    if (!walk_members(object, 0, 0, size, true)) return;
-    if (!at_document_end(doc)) return;
     verdict.item_size = size;
     evaluate_rules();
     if (!verdict.reasons.empty()) return;
-    finish_item(record, context, cursor == members_begin);
+    finish_item(record, context, cursor == item_buffer.get() + 1);
   }
 
-  bool at_document_end(od::document& doc) {
-    const char* location = nullptr;
-    if (doc.current_location().get(location) == simdjson::SUCCESS) {
-      add_reason(ReasonCode::malformed_json, "", "not valid JSON: content after the record's end");
-      malformed = true;
-      return false;
+  static std::string stage1_problem(simdjson::error_code error) {
+    switch (error) {
+      case simdjson::UTF8_ERROR:
+        return "record is not valid UTF-8";
+      case simdjson::EMPTY:
+        return "not valid JSON: the record is empty";
+      case simdjson::UNCLOSED_STRING:
+        return "not valid JSON: a string is not closed";
+      case simdjson::UNESCAPED_CHARS:
+        return "not valid JSON: a control character inside a string is not escaped";
+      default:
+        return fmt::format("not valid JSON: {}", simdjson::error_message(error));
     }
-    return true;
   }
 
   Rules rules;
@@ -1006,8 +1059,14 @@ struct RecordValidator::Impl {
   std::string sort_prefix;
   std::vector<std::string> reserved_names;
 
-  od::parser parser;
+  // simdjson's stage 1 for the CPU it runs on (chosen at run time).
+  std::unique_ptr<simdjson::internal::dom_parser_implementation> stage1 = make_stage1();
   std::unique_ptr<char[]> padded;
+  std::unique_ptr<char[]> strings;  // unescaped strings and names of the record, same size
+  char* string_cursor = nullptr;
+  const char* buffer = nullptr;  // the padded record
+  const std::uint32_t* structurals = nullptr;
+  std::uint32_t structural_count = 0;
   std::size_t padded_capacity = 0;
   Verdict verdict;
   // The item is written here through `cursor`, then copied to
@@ -1017,7 +1076,6 @@ struct RecordValidator::Impl {
   std::size_t item_capacity = kInitialItemBytes;
   char* cursor = item_buffer.get();
   const char* record_end = nullptr;      // in `padded`
-  const char* next_backslash = nullptr;  // see has_backslash()
   MetadataText metadata_text;
   std::vector<Observation> observations;
   std::vector<std::vector<std::uint32_t>> ancestors;  // per node, outermost first, root excluded
@@ -1026,12 +1084,11 @@ struct RecordValidator::Impl {
   std::vector<std::vector<Reason>> field_reasons;
   std::vector<std::string_view> member_names;
   std::vector<std::string_view> sort_scratch;
-  // One segment per nesting level; simdjson's depth limit bounds the nesting.
-  std::vector<PathSegment> path_stack = std::vector<PathSegment>(kMaxDepth + 2);
+  // One frame per open container; the walk stops at kMaxDepth.
+  std::vector<Frame> frames = std::vector<Frame>(kMaxDepth + 2);
   std::size_t path_depth = 0;
   std::size_t dropped_reasons = 0;
   ReasonCode last_dropped = ReasonCode::malformed_json;
-  std::string_view record_text;
   bool malformed = false;
   bool depth_reported = false;
 };

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/record.hpp"
@@ -33,7 +34,9 @@ struct Verdict {
   std::string partition_key;  // the key attribute values as stored (S text or N text)
   std::string sort_key;
   // The item as DynamoDB JSON, {"OrderId":{"S":"..."},...}: only when valid.
-  std::string item_json;
+  // A view into the validator's output buffer: copy it to keep it past the
+  // next check().
+  std::string_view item_json;
   // The item's size by DynamoDB's rules (names + values + container overheads),
   // key and metadata attributes included; 0 when the record is not an object.
   std::size_t item_size = 0;

@@ -86,7 +86,7 @@ void expect_round_trip(const std::string& record) {
   const auto result = check_one(record);
   ASSERT_TRUE(result.verdict.valid) << reasons_text(result.verdict);
   rapidjson::Document item;
-  item.Parse<kParseFlags>(result.verdict.item_json.c_str(), result.verdict.item_json.size());
+  item.Parse<kParseFlags>(result.verdict.item_json.data(), result.verdict.item_json.size());
   ASSERT_FALSE(item.HasParseError()) << rapidjson::GetParseError_En(item.GetParseError()) << "\n"
                                      << result.verdict.item_json;
   rapidjson::Document original;
@@ -126,7 +126,7 @@ TEST(ItemEncoding, KeyAndMetadataAttributes) {
   const Verdict& verdict = validator.check(RawRecord{text, 41, 0, 42}, context);
   ASSERT_TRUE(verdict.valid);
   rapidjson::Document item;
-  item.Parse(verdict.item_json.c_str());
+  item.Parse(verdict.item_json.data(), verdict.item_json.size());
   ASSERT_FALSE(item.HasParseError());
   EXPECT_STREQ(item["OrderId"]["S"].GetString(), "A-1");
   EXPECT_STREQ(item["_source"]["S"].GetString(), "s3://sales-bucket/incoming/2024/orders.jsonl");

@@ -21,7 +21,7 @@ using testing::reasons_text;
 
 rapidjson::Document parse_item(const Verdict& verdict) {
   rapidjson::Document item;
-  item.Parse<rapidjson::kParseNumbersAsStringsFlag>(verdict.item_json.c_str(),
+  item.Parse<rapidjson::kParseNumbersAsStringsFlag>(verdict.item_json.data(),
                                                     verdict.item_json.size());
   EXPECT_FALSE(item.HasParseError()) << verdict.item_json;
   return item;

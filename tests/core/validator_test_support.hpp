@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,7 +20,8 @@ inline ObjectContext test_context() {
 
 struct Checked {
   Disposition disposition;
-  Verdict verdict;
+  Verdict verdict;  // its item_json views `item`, which outlives the validator
+  std::shared_ptr<const std::string> item;
 };
 
 // Runs `records` through one ObjectValidator (one object) and checks the
@@ -33,7 +35,10 @@ inline std::vector<Checked> check_all(const Rules& rules, const std::vector<std:
     const RawRecord record{text, index, 0, index + 1};
     ++index;
     const Disposition disposition = object.check(record);
-    results.push_back({disposition, object.verdict()});
+    Checked checked{disposition, object.verdict(),
+                    std::make_shared<const std::string>(object.verdict().item_json)};
+    checked.verdict.item_json = *checked.item;
+    results.push_back(std::move(checked));
     EXPECT_TRUE(object.tally().balanced());
     EXPECT_EQ(object.tally().records, index);
   }
