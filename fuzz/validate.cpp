@@ -1,13 +1,16 @@
 // Arbitrary bytes as one record through validation, item encoding, duplicate
 // tracking and the DLQ envelope: nothing may crash, every produced item and
 // envelope must be valid JSON (checked with rapidjson, a parser independent of
-// the one under test), and the accounting must balance.
+// the one under test), the record must be malformed_json exactly when
+// rapidjson rejects it, and the accounting must balance.
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/envelope.hpp"
 #include "core/validation.hpp"
@@ -16,10 +19,34 @@ namespace {
 
 using namespace salesflow::core;
 
-void require_json(const std::string& json) {
+void require_json(std::string_view json) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseValidateEncodingFlag>(json.data(), json.size());
   if (document.HasParseError() || !document.IsObject()) std::abort();
+}
+
+// Whether rapidjson finds `text` malformed, or nullopt where the two parsers
+// legitimately differ: rapidjson refuses exponents beyond a double's (JSON
+// allows them; the validator reports invalid_number) and accepts a lone low
+// surrogate escape such as \udc00 (which is not UTF-8; the validator refuses
+// it); and past the validator's nesting limit it stops reading.
+std::optional<bool> rapidjson_rejects(std::string_view text, const Verdict& verdict) {
+  for (const Reason& reason : verdict.reasons)
+    if (reason.code == ReasonCode::too_large && reason.message.find("nested") != std::string::npos)
+      return std::nullopt;
+  rapidjson::Document document;
+  document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag |
+                 rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  if (document.GetParseError() == rapidjson::kParseErrorNumberTooBig) return std::nullopt;
+  if (!document.HasParseError()) {
+    for (std::size_t at = text.find("\\u"); at != std::string_view::npos;
+         at = text.find("\\u", at + 1))
+      if (at + 3 < text.size() && (text[at + 2] | 0x20) == 'd' &&
+          std::string_view("cdef").find(static_cast<char>(text[at + 3] | 0x20)) !=
+              std::string_view::npos)
+        return std::nullopt;
+  }
+  return document.HasParseError();
 }
 
 }  // namespace
@@ -36,6 +63,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Disposition disposition = object.check(record);
     if (round == 1 && disposition != Disposition::duplicate) std::abort();
     const Verdict& verdict = object.verdict();
+    if (round == 0) {
+      bool malformed = false;
+      for (const Reason& reason : verdict.reasons)
+        malformed |= reason.code == ReasonCode::malformed_json;
+      const std::optional<bool> expected = rapidjson_rejects(text, verdict);
+      if (expected && *expected != malformed) std::abort();
+    }
     if (disposition == Disposition::write) {
       if (!verdict.valid || verdict.item_json.empty() || !verdict.reasons.empty()) std::abort();
       require_json(verdict.item_json);
