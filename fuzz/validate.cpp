@@ -6,6 +6,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <string_view>
 
 #include "core/envelope.hpp"
+#include "core/item_json.hpp"
 #include "core/validation.hpp"
 
 namespace {
@@ -29,16 +31,26 @@ void require_json(std::string_view json) {
 // legitimately differ: rapidjson refuses exponents beyond a double's (JSON
 // allows them; the validator reports invalid_number) and accepts a lone low
 // surrogate escape such as \udc00 (which is not UTF-8; the validator refuses
-// it); and past the validator's nesting limit it stops reading.
+// it); it takes a NUL byte for the end of the input; and past the validator's
+// nesting limit the validator stops reading.
 std::optional<bool> rapidjson_rejects(std::string_view text, const Verdict& verdict) {
   for (const Reason& reason : verdict.reasons)
     if (reason.code == ReasonCode::too_large && reason.message.find("nested") != std::string::npos)
       return std::nullopt;
+  // rapidjson takes a stray byte such as 0xBF before a number for part of it:
+  // input that is not UTF-8 must be malformed, whatever rapidjson says.
+  if (to_valid_utf8(text) != text) return true;
+  // rapidjson's recursive parser (its iterative one is laxer still), kept off
+  // deeply nested input.
+  if (std::count_if(text.begin(), text.end(), [](char c) { return c == '[' || c == '{'; }) > 512)
+    return std::nullopt;
   rapidjson::Document document;
-  document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag |
-                 rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  document.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag>(
+      text.data(), text.size());
   if (document.GetParseError() == rapidjson::kParseErrorNumberTooBig) return std::nullopt;
   if (!document.HasParseError()) {
+    // rapidjson stops at a NUL byte as if the input ended there.
+    if (text.find('\0') != std::string_view::npos) return std::nullopt;
     for (std::size_t at = text.find("\\u"); at != std::string_view::npos;
          at = text.find("\\u", at + 1))
       if (at + 3 < text.size() && (text[at + 2] | 0x20) == 'd' &&

@@ -11,55 +11,61 @@ bool is_digit(char c) noexcept {
 
 NumberInfo analyze_number(std::string_view text) noexcept {
   NumberInfo info;
-  std::size_t i = 0;
-  const std::size_t n = text.size();
-  if (i < n && text[i] == '-') {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  if (p < end && *p == '-') {
     info.negative = true;
-    ++i;
+    ++p;
   }
-  // Digits of the coefficient (integer part then fraction part) are numbered
-  // 0.. in order; remember the first and last non-zero ones.
-  std::int64_t digit_count = 0;
-  std::int64_t first_nonzero = -1;
-  std::int64_t last_nonzero = -1;
-  const auto take_digit = [&](char c) {
-    if (c != '0') {
-      if (first_nonzero < 0) first_nonzero = digit_count;
-      last_nonzero = digit_count;
-    }
-    ++digit_count;
-  };
-  if (i >= n || !is_digit(text[i])) return info;
-  if (text[i] == '0') {
-    take_digit('0');
-    ++i;
+  // The coefficient's digits are the integer part then the fraction part;
+  // each part is found with one tight loop, and the significant digits from
+  // its ends, rather than bookkeeping per digit.
+  const char* const integer_begin = p;
+  if (p >= end || !is_digit(*p)) return info;
+  if (*p == '0') {
+    ++p;
   } else {
-    while (i < n && is_digit(text[i])) take_digit(text[i++]);
+    while (p < end && is_digit(*p)) ++p;
   }
-  const std::int64_t integer_digits = digit_count;
+  const char* const integer_end = p;
+  const char* fraction_begin = p;
+  const char* fraction_end = p;
   bool has_fraction = false;
-  if (i < n && text[i] == '.') {
-    ++i;
-    if (i >= n || !is_digit(text[i])) return info;
+  if (p < end && *p == '.') {
+    fraction_begin = ++p;
+    if (p >= end || !is_digit(*p)) return info;
+    while (p < end && is_digit(*p)) ++p;
+    fraction_end = p;
     has_fraction = true;
-    while (i < n && is_digit(text[i])) take_digit(text[i++]);
   }
   bool has_exponent = false;
   std::int64_t exponent_value = 0;
-  if (i < n && (text[i] == 'e' || text[i] == 'E')) {
-    ++i;
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    ++p;
     bool exponent_negative = false;
-    if (i < n && (text[i] == '+' || text[i] == '-')) exponent_negative = text[i++] == '-';
-    if (i >= n || !is_digit(text[i])) return info;
+    if (p < end && (*p == '+' || *p == '-')) exponent_negative = *p++ == '-';
+    if (p >= end || !is_digit(*p)) return info;
     has_exponent = true;
     constexpr std::int64_t kSaturation = 1'000'000'000'000LL;
-    while (i < n && is_digit(text[i])) {
-      if (exponent_value < kSaturation) exponent_value = exponent_value * 10 + (text[i] - '0');
-      ++i;
+    while (p < end && is_digit(*p)) {
+      if (exponent_value < kSaturation) exponent_value = exponent_value * 10 + (*p - '0');
+      ++p;
     }
     if (exponent_negative) exponent_value = -exponent_value;
   }
-  if (i != n) return info;
+  if (p != end) return info;
+  const std::int64_t integer_digits = integer_end - integer_begin;
+  // Positions among the coefficient's digits (integer part first).
+  std::int64_t first_nonzero = -1;
+  for (const char* d = integer_begin; d < integer_end && first_nonzero < 0; ++d)
+    if (*d != '0') first_nonzero = d - integer_begin;
+  for (const char* d = fraction_begin; d < fraction_end && first_nonzero < 0; ++d)
+    if (*d != '0') first_nonzero = integer_digits + (d - fraction_begin);
+  std::int64_t last_nonzero = -1;
+  for (const char* d = fraction_end; d > fraction_begin && last_nonzero < 0; --d)
+    if (d[-1] != '0') last_nonzero = integer_digits + (d - 1 - fraction_begin);
+  for (const char* d = integer_end; d > integer_begin && last_nonzero < 0; --d)
+    if (d[-1] != '0') last_nonzero = d - 1 - integer_begin;
   info.well_formed = true;
   info.integer = !has_fraction && !has_exponent;
   if (first_nonzero < 0) {

@@ -1,5 +1,9 @@
 // Repeats and key clashes within one object, and the object's accounting.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "core/dedup.hpp"
 #include "validator_test_support.hpp"
@@ -32,6 +36,58 @@ TEST(DuplicateTracker, ManyRecordsGrowTheTables) {
               DuplicateTracker::Seen::same_record);
   EXPECT_EQ(tracker.records_seen(), 100000u);
   EXPECT_LE(tracker.memory_bytes(), 100000u * 128);
+}
+
+// Keys up to 15 bytes are held exactly, longer ones digested: keys that
+// differ in one byte, in length only (a trailing NUL), or across the 15/16
+// byte boundary stay apart, and a repeat of each is found.
+TEST(DuplicateTracker, ShortKeysAreExactAndLongKeysDigested) {
+  DuplicateTracker tracker;
+  const std::vector<std::string> keys = {"",
+                                         std::string("A"),
+                                         std::string("A\0", 2),
+                                         "ORD-0000000001",
+                                         "ORD-0000000002",
+                                         "123456789012345",
+                                         "1234567890123456",
+                                         "12345678901234567",
+                                         std::string(2048, 'k')};
+  for (std::size_t i = 1; i < keys.size(); ++i)
+    ASSERT_EQ(tracker.observe(keys[i], "record " + std::to_string(i)),
+              DuplicateTracker::Seen::first)
+        << i;
+  for (std::size_t i = 1; i < keys.size(); ++i)
+    EXPECT_EQ(tracker.observe(keys[i], "other " + std::to_string(i)),
+              DuplicateTracker::Seen::same_key_different_record)
+        << i;
+  EXPECT_EQ(tracker.keys_claimed(), keys.size() - 1);
+}
+
+// Order ids share long prefixes; all of them must still be told apart (and
+// the table must not degrade: 200,000 keys finish in well under a second).
+TEST(DuplicateTracker, KeysWithACommonPrefix) {
+  DuplicateTracker tracker;
+  for (int i = 0; i < 200000; ++i) {
+    const std::string key = fmt::format("ORD-{:010}", i);
+    ASSERT_EQ(tracker.observe(key, key + " record"), DuplicateTracker::Seen::first) << key;
+  }
+  EXPECT_EQ(tracker.observe("ORD-0000000007", "changed"),
+            DuplicateTracker::Seen::same_key_different_record);
+  EXPECT_EQ(tracker.observe("ORD-0000000007", "ORD-0000000007 record"),
+            DuplicateTracker::Seen::same_record);
+}
+
+// Each tracker draws its own key: digests differ between trackers, the
+// answers do not.
+TEST(DuplicateTracker, TwoTrackersGiveTheSameAnswers) {
+  DuplicateTracker first;
+  DuplicateTracker second;
+  for (DuplicateTracker* tracker : {&first, &second}) {
+    EXPECT_EQ(tracker->observe("k", "text"), DuplicateTracker::Seen::first);
+    EXPECT_EQ(tracker->observe("k", "text"), DuplicateTracker::Seen::same_record);
+    EXPECT_EQ(tracker->observe("", ""), DuplicateTracker::Seen::first);
+    EXPECT_EQ(tracker->observe("", ""), DuplicateTracker::Seen::same_record);
+  }
 }
 
 TEST(ObjectValidator, RepeatIsCountedOnceAndKeyClashIsRejected) {
