@@ -60,7 +60,8 @@ bool insert(std::vector<Digest128>& table, std::size_t& count, const Digest128& 
 // SHA-256's speed on 1 KB records (AES-NI and carry-less multiply; bench/README.md).
 // The IV is fixed: the tags are never shown to anyone, so IV reuse reveals nothing.
 struct DuplicateTracker::Hasher {
-  Hasher() : cipher(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr)), context(EVP_CIPHER_CTX_new()) {
+  Hasher()
+      : cipher(EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr)), context(EVP_CIPHER_CTX_new()) {
     unsigned char key[16];
     if (cipher == nullptr || context == nullptr || RAND_bytes(key, sizeof key) != 1 ||
         EVP_EncryptInit_ex2(context, cipher, key, kIv, nullptr) != 1) {
@@ -80,10 +81,9 @@ struct DuplicateTracker::Hasher {
     unsigned char tag[16];
     int written = 0;
     if (EVP_EncryptInit_ex2(context, nullptr, nullptr, kIv, nullptr) != 1 ||
-        (!text.empty() &&
-         EVP_EncryptUpdate(context, nullptr, &written,
-                           reinterpret_cast<const unsigned char*>(text.data()),
-                           static_cast<int>(text.size())) != 1) ||
+        (!text.empty() && EVP_EncryptUpdate(context, nullptr, &written,
+                                            reinterpret_cast<const unsigned char*>(text.data()),
+                                            static_cast<int>(text.size())) != 1) ||
         EVP_EncryptFinal_ex(context, tag, &written) != 1 ||
         EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_GCM_GET_TAG, sizeof tag, tag) != 1) {
       std::abort();

@@ -362,7 +362,7 @@ struct RecordValidator::Impl {
     const std::uint32_t* idx = structurals;
     const std::uint32_t* const idx_end = structurals + structural_count;
     char* out = cursor;
-    std::size_t depth = 0;  // open containers
+    std::size_t depth = 0;   // open containers
     std::uint32_t node = 0;  // rule node of the value at `idx`
     std::size_t value_size = 0;
 
@@ -399,7 +399,8 @@ struct RecordValidator::Impl {
     const auto put_padded = [&](const char* from, std::size_t size) {
       out = copy_padded(out, from, size);
     };
-    const auto observe = [&](JsonType type, bool integer, std::string_view text, bool raw) {
+    const auto observe = [&](JsonType type, bool integer, std::string_view text, bool raw)
+        __attribute__((always_inline)) {
       if (node != kNoNode) observations[node] = Observation{true, type, integer, text, raw};
     };
     // Opens the container at `idx`; false when it nests too deep to follow.
@@ -523,7 +524,7 @@ struct RecordValidator::Impl {
         return fail(*idx, "expected a value");
     }
 
-  member: {
+  member : {
     Frame& frame = frames[depth - 1];
     const std::uint32_t name_position = *idx;
     if (buf[name_position] != '"') return fail(name_position, "expected a member name in quotes");
@@ -564,7 +565,7 @@ struct RecordValidator::Impl {
     goto value;
   }
 
-  after_value: {
+  after_value : {
     if (depth == 0) goto done;  // the record is a scalar
     Frame& frame = frames[depth - 1];
     const char next = buf[*idx];
@@ -594,7 +595,7 @@ struct RecordValidator::Impl {
     return fail(*idx, "expected ',' or ']' after an array element");
   }
 
-  close_object: {
+  close_object : {
     Frame& frame = frames[depth - 1];
     if (frame.names_may_repeat) {
       path_depth = depth - 1;
@@ -1020,8 +1021,8 @@ struct RecordValidator::Impl {
       // Checked to be JSON all the same, then rejected for its type.
       add_reason(ReasonCode::wrong_type, "",
                  fmt::format("record is {}, expected an object",
-                             describe(first == '['   ? JsonType::array
-                                      : first == '"' ? JsonType::string
+                             describe(first == '['                   ? JsonType::array
+                                      : first == '"'                 ? JsonType::string
                                       : first == 't' || first == 'f' ? JsonType::boolean
                                       : first == 'n'                 ? JsonType::null
                                                                      : JsonType::number,
@@ -1075,7 +1076,7 @@ struct RecordValidator::Impl {
   std::unique_ptr<char[]> item_buffer = std::make_unique_for_overwrite<char[]>(kInitialItemBytes);
   std::size_t item_capacity = kInitialItemBytes;
   char* cursor = item_buffer.get();
-  const char* record_end = nullptr;      // in `padded`
+  const char* record_end = nullptr;  // in `padded`
   MetadataText metadata_text;
   std::vector<Observation> observations;
   std::vector<std::vector<std::uint32_t>> ancestors;  // per node, outermost first, root excluded

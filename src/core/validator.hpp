@@ -1,6 +1,6 @@
 #pragma once
 // Checks one record against the completeness rules and, in the same single
-// simdjson pass, encodes it as a DynamoDB item (DynamoDB JSON text).
+// pass, encodes it as a DynamoDB item (DynamoDB JSON text).
 
 #include <cstddef>
 #include <memory>
@@ -42,16 +42,18 @@ struct Verdict {
   std::size_t item_size = 0;
 };
 
-// Holds one simdjson parser and reusable buffers: one per thread.
+// Holds simdjson's stage 1 and reusable buffers: one per thread.
 //
-// Cost of check(): one copy of the record into a padded buffer, simdjson's
-// stage 1 over it (which also validates UTF-8), one On-Demand pass that visits
-// every value once and writes the item JSON into a buffer sized up front
-// (strings and names without a backslash are copied raw, not unescaped and
-// re-escaped), a pass over the (few) rule paths, and one copy of the item
-// into Verdict::item_json. No allocation once buffers have grown to the
-// largest record, except for rejected records' reason strings. Regular expressions run only for
-// fields that configure one.
+// Cost of check(): one copy of the record into a padded buffer; simdjson's
+// stage 1 over it (validates UTF-8, finds strings, indexes every structural
+// byte; SIMD, ~7 GB/s); one pass over that index that checks the JSON grammar
+// and writes the item JSON into a buffer sized up front (strings and names
+// without a backslash are copied raw, not unescaped and re-escaped; numbers
+// are copied as their exact text); a pass over the (few) rule paths. The item
+// is not copied again: Verdict::item_json views the validator's buffer. No
+// allocation once buffers have grown to the largest record, except for
+// rejected records' reason strings. Regular expressions run only for fields
+// that configure one. ~1 GB/s on 1 KB sales records (bench/README.md).
 class RecordValidator {
  public:
   explicit RecordValidator(Rules rules);

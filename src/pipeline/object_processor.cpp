@@ -182,7 +182,8 @@ class Run final : public core::RecordHandler {
         return;
       }
       case core::Disposition::write: {
-        ItemWrite item{record.index, std::string(object_.verdict().item_json), {}, record.offset, record.line};
+        ItemWrite item{
+            record.index, std::string(object_.verdict().item_json), {}, record.offset, record.line};
         if (options_.keep_raw_for_conflicts) {
           item.raw.assign(record.text);
         }

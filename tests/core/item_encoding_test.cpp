@@ -148,8 +148,8 @@ rc::Gen<std::string> scalar_literal() {
   return rc::gen::oneOf(
       rc::gen::map(string_content(), [](const std::string& text) { return '"' + text + '"'; }),
       rc::gen::element<std::string>("0", "-0", "7", "-12", "3.25", "-0.5e-3", "1E+2", "2e10",
-                                    "123456789012345678901234567890", "0.000001", "true",
-                                    "false", "null"));
+                                    "123456789012345678901234567890", "0.000001", "true", "false",
+                                    "null"));
 }
 
 // Members `"m<i>_<text>": <value>` (unique names), each token surrounded by
@@ -160,8 +160,8 @@ std::string members_text(const std::vector<std::pair<std::string, std::string>>&
   for (std::size_t i = 0; i < members.size(); ++i) {
     const std::string& space = spaces[i % spaces.size()];
     if (i != 0) out += ',';
-    out += space + "\"m" + std::to_string(i) + "_" + members[i].first + "\"" + space + ":" +
-           space + members[i].second + space;
+    out += space + "\"m" + std::to_string(i) + "_" + members[i].first + "\"" + space + ":" + space +
+           members[i].second + space;
   }
   return out;
 }
@@ -170,23 +170,26 @@ std::string members_text(const std::vector<std::pair<std::string, std::string>>&
 rc::Gen<std::string> json_value(int depth) {
   if (depth <= 0) return scalar_literal();
   // Small containers: a few values per level keeps records near real sizes.
-  return rc::gen::resize(6, rc::gen::oneOf(
-      scalar_literal(),
-      rc::gen::map(rc::gen::pair(rc::gen::container<std::vector<std::string>>(json_value(depth - 1)),
-                                 whitespace()),
-                   [](const std::pair<std::vector<std::string>, std::string>& array) {
-                     std::string out = "[" + array.second;
-                     for (std::size_t i = 0; i < array.first.size(); ++i)
-                       out += (i ? "," : "") + array.first[i] + array.second;
-                     return out + "]";
-                   }),
-      rc::gen::map(rc::gen::pair(rc::gen::container<std::vector<std::pair<std::string, std::string>>>(
-                                     rc::gen::pair(string_content(), json_value(depth - 1))),
-                                 rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(
-                                     whitespace()))),
-                   [](const auto& object) {
-                     return "{" + members_text(object.first, object.second) + "}";
-                   })));
+  return rc::gen::resize(
+      6, rc::gen::oneOf(
+             scalar_literal(),
+             rc::gen::map(
+                 rc::gen::pair(rc::gen::container<std::vector<std::string>>(json_value(depth - 1)),
+                               whitespace()),
+                 [](const std::pair<std::vector<std::string>, std::string>& array) {
+                   std::string out = "[" + array.second;
+                   for (std::size_t i = 0; i < array.first.size(); ++i)
+                     out += (i ? "," : "") + array.first[i] + array.second;
+                   return out + "]";
+                 }),
+             rc::gen::map(
+                 rc::gen::pair(
+                     rc::gen::container<std::vector<std::pair<std::string, std::string>>>(
+                         rc::gen::pair(string_content(), json_value(depth - 1))),
+                     rc::gen::nonEmpty(rc::gen::container<std::vector<std::string>>(whitespace()))),
+                 [](const auto& object) {
+                   return "{" + members_text(object.first, object.second) + "}";
+                 })));
 }
 
 // A complete record (the default rules' members first) with random extra members.
@@ -237,8 +240,8 @@ RC_GTEST_PROP(ItemEncodingProperty, MalformedExactlyWhenRapidJsonRejects, ()) {
   for (int round = 0; round < 20; ++round) {
     std::string record = complete;
     const auto at = *rc::gen::inRange<std::size_t>(0, record.size());
-    const char byte = *rc::gen::element('{', '}', '[', ']', ':', ',', '"', '\\', ' ', '0', '-',
-                                        '.', 'e', 'n', 't', 'u', 'x', '\x01', '\xC3');
+    const char byte = *rc::gen::element('{', '}', '[', ']', ':', ',', '"', '\\', ' ', '0', '-', '.',
+                                        'e', 'n', 't', 'u', 'x', '\x01', '\xC3');
     switch (*rc::gen::inRange(0, 3)) {
       case 0:
         record.erase(at, 1);
