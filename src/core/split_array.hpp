@@ -24,10 +24,16 @@
 // finish(). An element longer than max_record_bytes becomes a too_large fault
 // covering the element, and splitting carries on after it.
 //
-// Cost: elements are found with 16-byte SSE2 compares of the quote, backslash
-// and bracket bytes; a scalar state machine runs only on those bytes. Records
-// wholly inside a chunk are views into the chunk; the one element straddling a
-// chunk boundary is copied. Memory: at most max_record_bytes of buffered element.
+// Cost: an element's end is found 64 bytes at a time from bit masks of the
+// quote, backslash and bracket bytes (AVX2 compares where the CPU has AVX2,
+// BMI, POPCNT and PCLMUL, else SSE2): the backslash runs give the escaped
+// bytes, a prefix XOR of the unescaped quotes gives the bytes inside strings,
+// and only the few brackets outside strings are then counted or visited, so
+// no per-byte branches run on the many quotes of a record. A block with a
+// backslash outside a string (malformed input) and a chunk's last bytes go
+// through a byte state machine. Records wholly inside a chunk are views into
+// the chunk; the one element straddling a chunk boundary is copied. Memory: at
+// most max_record_bytes of buffered element.
 
 #include <cstddef>
 #include <cstdint>
@@ -55,6 +61,14 @@ struct NestingState {
 // `ended` tells the two apart.
 std::size_t scan_value_end(const char* data, std::size_t pos, std::size_t size, NestingState& state,
                            bool& ended);
+
+// The instruction sets scan_value_end has a block scanner for; it uses the
+// best one the CPU has. Tests pick one with the overload below, which falls
+// back to SSE2 where the CPU lacks the one asked for.
+enum class ScanIsa { sse2, avx2 };
+bool scan_isa_supported(ScanIsa isa);
+std::size_t scan_value_end(ScanIsa isa, const char* data, std::size_t pos, std::size_t size,
+                           NestingState& state, bool& ended);
 
 class ArraySplitter {
  public:
