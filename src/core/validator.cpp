@@ -105,17 +105,13 @@ bool type_matches(std::uint8_t types, const Observation& seen) {
 constexpr std::size_t kItemBytesPerRecordByte = 9;
 constexpr std::size_t kItemBytesSlack = 64;
 
-// One of 64 bits chosen by a name's length, first, middle and last bytes:
-// equal names have the same bit, so an object whose names all have distinct
-// bits has no repeated name and needs no comparing of names.
+// One of 64 bits chosen by a name's length and last byte: equal names have
+// the same bit, so an object whose names all have distinct bits has no
+// repeated name and needs no comparing of names. (Cheap on purpose: it runs
+// for every member; a shared bit only costs a comparison of the object's names.)
 std::uint64_t name_bit(std::string_view name) {
-  std::uint64_t mix = name.size();
-  if (!name.empty()) {
-    const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(name[i]); };
-    mix |= (std::uint64_t{byte(0)} << 16) | (std::uint64_t{byte(name.size() / 2)} << 24) |
-           (std::uint64_t{byte(name.size() - 1)} << 32);
-  }
-  return std::uint64_t{1} << ((mix * 0x9E3779B97F4A7C15ULL) >> 58);
+  const unsigned last = name.empty() ? 0U : static_cast<unsigned char>(name.back());
+  return std::uint64_t{1} << ((name.size() * 11 + last) & 63);
 }
 
 // Copies `size` bytes of the padded record buffer in fixed-size 32-byte
