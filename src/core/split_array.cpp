@@ -115,6 +115,32 @@ inline std::uint64_t prefix_xor(std::uint64_t x) {
   return x;
 }
 
+// What is left of a block once its masks are known, before its brackets.
+enum class BlockStep { brackets, next_block, ended };
+
+// Both kernels: a backslash outside a string (malformed input only) sends the
+// block through the byte machine, which treats it as the old splitter did; a
+// string value at depth 0 ends at its first unescaped quote. Updates the
+// carried state; `end` is set when the value ends in this block.
+inline BlockStep settle_block(const char* block, std::uint64_t backslashes, std::uint64_t quotes,
+                              std::uint64_t strings, std::uint64_t escape_in, std::uint64_t& depth,
+                              std::uint64_t& in_string, std::uint64_t& escape, std::size_t& end) {
+  if ((backslashes & ~strings) != 0) {
+    BlockCarry bytes_carry{depth, in_string, escape_in};
+    end = scan_block_bytes(block, bytes_carry);
+    if (end != kGoesOn) return BlockStep::ended;
+    depth = bytes_carry.depth;
+    in_string = bytes_carry.in_string;
+    escape = bytes_carry.escape;
+    return BlockStep::next_block;
+  }
+  in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(strings) >> 63);
+  if (depth != 0) return BlockStep::brackets;
+  if (quotes == 0) return BlockStep::next_block;
+  end = static_cast<std::size_t>(__builtin_ctzll(quotes)) + 1;
+  return BlockStep::ended;
+}
+
 // Every x86-64 CPU: 16-byte compares, four movemasks per 64-bit mask, and the
 // brackets visited one by one (counting them takes longer without POPCNT).
 std::size_t scan_blocks_sse2(const char* data, std::size_t& pos, std::size_t size,
@@ -156,25 +182,10 @@ std::size_t scan_blocks_sse2(const char* data, std::size_t& pos, std::size_t siz
                _mm_cmpeq_epi8(bytes2, quote), _mm_cmpeq_epi8(bytes3, quote)) &
         ~escaped;
     const std::uint64_t strings = prefix_xor(quotes) ^ in_string;
-    if ((backslashes & ~strings) != 0) {
-      BlockCarry bytes_carry{depth, in_string, escape_in};
-      end = scan_block_bytes(block, bytes_carry);
-      if (end != kGoesOn) break;
-      depth = bytes_carry.depth;
-      in_string = bytes_carry.in_string;
-      escape = bytes_carry.escape;
-      continue;
-    }
-    in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(strings) >> 63);
-    if (depth == 0) {
-      // A string value: the block starts inside it, so its first unescaped
-      // quote closes it.
-      if (quotes != 0) {
-        end = static_cast<std::size_t>(__builtin_ctzll(quotes)) + 1;
-        break;
-      }
-      continue;
-    }
+    const BlockStep step =
+        settle_block(block, backslashes, quotes, strings, escape_in, depth, in_string, escape, end);
+    if (step == BlockStep::ended) break;
+    if (step == BlockStep::next_block) continue;
     const auto brackets_in = [&](__m128i bytes) {
       const __m128i folded = _mm_or_si128(bytes, case_bit);
       return _mm_or_si128(_mm_cmpeq_epi8(folded, open), _mm_cmpeq_epi8(folded, close));
@@ -230,23 +241,10 @@ SALESFLOW_AVX2_TARGET std::size_t scan_blocks_avx2(const char* data, std::size_t
         static_cast<std::uint64_t>(_mm_cvtsi128_si64(
             _mm_clmulepi64_si128(_mm_cvtsi64_si128(static_cast<long long>(quotes)), all_ones, 0))) ^
         in_string;
-    if ((backslashes & ~strings) != 0) {
-      BlockCarry bytes_carry{depth, in_string, escape_in};
-      end = scan_block_bytes(block, bytes_carry);
-      if (end != kGoesOn) break;
-      depth = bytes_carry.depth;
-      in_string = bytes_carry.in_string;
-      escape = bytes_carry.escape;
-      continue;
-    }
-    in_string = static_cast<std::uint64_t>(static_cast<std::int64_t>(strings) >> 63);
-    if (depth == 0) {
-      if (quotes != 0) {
-        end = static_cast<std::size_t>(__builtin_ctzll(quotes)) + 1;
-        break;
-      }
-      continue;
-    }
+    const BlockStep step =
+        settle_block(block, backslashes, quotes, strings, escape_in, depth, in_string, escape, end);
+    if (step == BlockStep::ended) break;
+    if (step == BlockStep::next_block) continue;
     const __m256i folded_low = _mm256_or_si256(low, case_bit);
     const __m256i folded_high = _mm256_or_si256(high, case_bit);
     const std::uint64_t opens =
