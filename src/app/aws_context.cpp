@@ -35,7 +35,8 @@ tl::expected<std::unique_ptr<AwsContext>, std::string> AwsContext::create(
     client.observer = observer;
     return client;
   };
-  auto s3 = aws::S3Client::create(client_config(context->config_.s3));
+  auto s3 =
+      aws::S3Client::create(client_config(context->config_.s3), context->config_.s3_path_style);
   if (!s3) {
     return tl::make_unexpected("S3: " + s3.error().message);
   }

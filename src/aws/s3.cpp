@@ -51,10 +51,10 @@ std::string xml_text(const pugi::xml_document& document) {
 
 }  // namespace
 
-Result<S3Client> S3Client::create(ClientConfig config) {
+Result<S3Client> S3Client::create(ClientConfig config, std::optional<bool> path_style) {
   auto runtime = ServiceRuntime::create(std::move(config), "s3", "s3", "s3", parse_xml_error);
   if (!runtime) return tl::unexpected(runtime.error());
-  return S3Client(std::move(*runtime));
+  return S3Client(std::move(*runtime), path_style);
 }
 
 ServiceCall S3Client::object_call(std::string operation, std::string method,
@@ -65,9 +65,8 @@ ServiceCall S3Client::object_call(std::string operation, std::string method,
   call.signing.s3 = true;
   call.request.method = std::move(method);
   call.request.query = std::move(query);
-  // Path-style on custom endpoints (local stacks answer on one host).
-  S3Location location =
-      s3_location(runtime_->endpoint(), runtime_->endpoint().is_custom, bucket, key);
+  S3Location location = s3_location(
+      runtime_->endpoint(), path_style_.value_or(runtime_->endpoint().is_custom), bucket, key);
   call.request.scheme = std::move(location.scheme);
   call.request.host = std::move(location.host);
   call.request.path = std::move(location.path);

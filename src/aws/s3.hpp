@@ -57,7 +57,13 @@ struct QueueNotification {
 
 class S3Client {
  public:
-  static Result<S3Client> create(ClientConfig config);
+  // `path_style`: address buckets as host/bucket/key rather than
+  // bucket.host/key. Unset: path style on custom endpoints (local stacks answer
+  // on one host), virtual-hosted on AWS; AwsConfig::s3_path_style is the value
+  // resolved from the overrides and the profile's s3.addressing_style. Bucket
+  // names that are no DNS label always go path style.
+  static Result<S3Client> create(ClientConfig config,
+                                 std::optional<bool> path_style = std::nullopt);
 
   // Streams the object (or range) to `on_chunk` on the caller's thread. A
   // connection dropped mid-body is resumed from the next byte with a Range
@@ -87,10 +93,12 @@ class S3Client {
                                        const std::vector<QueueNotification>& queues);
 
  private:
-  explicit S3Client(std::shared_ptr<ServiceRuntime> runtime) : runtime_(std::move(runtime)) {}
+  S3Client(std::shared_ptr<ServiceRuntime> runtime, std::optional<bool> path_style)
+      : runtime_(std::move(runtime)), path_style_(path_style) {}
   ServiceCall object_call(std::string operation, std::string method, const std::string& bucket,
                           const std::string& key, std::string query = {}) const;
   std::shared_ptr<ServiceRuntime> runtime_;
+  std::optional<bool> path_style_;
 };
 
 }  // namespace salesflow::aws
