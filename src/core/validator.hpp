@@ -44,9 +44,7 @@ struct Verdict {
 
 // Holds simdjson's stage 1 and reusable buffers: one per thread.
 //
-// Cost of check(): one copy of the record into a padded buffer (none when
-// RawRecord::readable_after is at least 64, as for records the readers hand
-// out from inside a chunk); simdjson's
+// Cost of check(): one copy of the record into a padded buffer; simdjson's
 // stage 1 over it (validates UTF-8, finds strings, indexes every structural
 // byte; SIMD, ~7 GB/s); one pass over that index that checks the JSON grammar
 // and writes the item JSON into a buffer sized up front (strings and names
