@@ -3,7 +3,6 @@
 // object, the reasons a record is rejected, and faults that concern a byte
 // range of the file rather than one record.
 
-#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,10 +17,6 @@ struct RawRecord {
   std::uint64_t index = 0;   // 0-based position among the object's records
   std::uint64_t offset = 0;  // byte offset of the first byte of `text` in the decompressed stream
   std::uint64_t line = 0;    // 1-based line number for JSON Lines; 0 for other formats
-  // How many bytes after `text` may be read (they belong to the reader's
-  // buffer, not to the record): with 64 or more the validator reads the record
-  // where it lies instead of copying it into a padded buffer. 0 when unknown.
-  std::size_t readable_after = 0;
 };
 
 enum class ReasonCode {
@@ -40,7 +35,7 @@ std::string_view to_string(ReasonCode code);
 
 struct Reason {
   ReasonCode code;
-  std::string path;  // JSON-pointer-like path of the offending member, e.g. "/order-info/OrderId"
+  std::string path;     // JSON-pointer-like path of the offending member, e.g. "/order-info/OrderId"
   std::string message;  // one human sentence
   bool operator==(const Reason&) const = default;
 };

@@ -594,7 +594,7 @@ std::size_t ArraySplitter::continue_value(std::string_view chunk, std::size_t po
     out.record(buffer_, value_begin_, 0);
     buffer_.clear();
   } else {
-    out.record(tail, value_begin_, 0, chunk.data() + chunk.size());
+    out.record(tail, value_begin_, 0);
   }
   value_began_earlier_ = false;
   return end;

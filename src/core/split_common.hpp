@@ -30,15 +30,8 @@ class Emitter {
  public:
   Emitter(RecordHandler& handler, std::uint64_t& records) : handler_(handler), records_(records) {}
 
-  // `readable_end`: the end of the buffer `text` lies in, when the bytes up to
-  // it stay readable during the callback (a chunk being split).
-  void record(std::string_view text, std::uint64_t offset, std::uint64_t line,
-              const char* readable_end = nullptr) {
-    const char* const text_end = text.data() + text.size();
-    const std::size_t readable_after = readable_end != nullptr && readable_end > text_end
-                                           ? static_cast<std::size_t>(readable_end - text_end)
-                                           : 0;
-    handler_.on_record(RawRecord{text, records_++, offset, line, readable_after});
+  void record(std::string_view text, std::uint64_t offset, std::uint64_t line) {
+    handler_.on_record(RawRecord{text, records_++, offset, line});
   }
   void fault(std::uint64_t begin, std::uint64_t end, ReasonCode code, std::string message,
              std::string_view raw_excerpt);

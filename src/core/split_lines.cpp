@@ -30,7 +30,7 @@ void LineSplitter::feed(std::string_view chunk, Emitter& out) {
     }
     const auto end = static_cast<std::size_t>(static_cast<const char*>(newline) - data);
     if (!has_partial_) {
-      emit_line(chunk.substr(pos, end - pos), offset_ + pos, out, data + size);
+      emit_line(chunk.substr(pos, end - pos), offset_ + pos, out);
     } else {
       append_partial(chunk.substr(pos, end - pos), offset_ + pos);
       complete_partial(out);
@@ -47,8 +47,7 @@ void LineSplitter::finish(Emitter& out) {
   }
 }
 
-void LineSplitter::emit_line(std::string_view line, std::uint64_t offset, Emitter& out,
-                             const char* readable_end) const {
+void LineSplitter::emit_line(std::string_view line, std::uint64_t offset, Emitter& out) const {
   if (line.size() > max_record_bytes_) {
     if (has_content(line)) {
       out.fault(offset, offset + line.size(), ReasonCode::too_large,
@@ -63,7 +62,7 @@ void LineSplitter::emit_line(std::string_view line, std::uint64_t offset, Emitte
   while (begin < end && is_json_space(line[begin])) ++begin;
   while (end > begin && is_json_space(line[end - 1])) --end;
   if (begin < end) {
-    out.record(line.substr(begin, end - begin), offset + begin, line_, readable_end);
+    out.record(line.substr(begin, end - begin), offset + begin, line_);
   }
 }
 

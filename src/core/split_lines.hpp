@@ -33,9 +33,7 @@ class LineSplitter {
   void finish(Emitter& out);
 
  private:
-  // `readable_end`: see Emitter::record (null for a line assembled in partial_).
-  void emit_line(std::string_view line, std::uint64_t offset, Emitter& out,
-                 const char* readable_end = nullptr) const;
+  void emit_line(std::string_view line, std::uint64_t offset, Emitter& out) const;
   void append_partial(std::string_view part, std::uint64_t offset);
   void complete_partial(Emitter& out);
 

@@ -310,8 +310,8 @@ struct RecordValidator::Impl {
   //
   // The walk reads simdjson's stage 1 output directly: `structurals` holds the
   // positions of every {}[]:, and of the first byte of every scalar, in
-  // document order, followed by two entries at the record's end (never read
-  // as structure: see current()). The grammar is checked here, one structural at a
+  // document order, followed by two entries at the record's end (where the
+  // padding is spaces). The grammar is checked here, one structural at a
   // time, as simdjson's own stage 2 does. A scalar's bytes run from its
   // structural to the next one, less the whitespace in between: anything
   // else would have been a structural of its own.
@@ -380,10 +380,6 @@ struct RecordValidator::Impl {
       }
       return next_backslash < end;
     };
-    // The byte at structural `idx`; NUL past the last one. (The record may be
-    // read where it lies, followed by other bytes of the reader's buffer, so
-    // the end-of-record entries' position must not be read as structure.)
-    const auto current = [&] { return idx < idx_end ? buf[*idx] : '\0'; };
     // The end of the scalar at `idx`.
     const auto scalar_end = [&] {
       const char* end = buf + idx[1];
@@ -434,17 +430,17 @@ struct RecordValidator::Impl {
     };
 
   value:
-    switch (current()) {
+    switch (buf[*idx]) {
       case '{':
         if (!open(true)) return false;
-        if (current() == '}') {
+        if (buf[*idx] == '}') {
           ++idx;
           goto close_object;
         }
         goto member;
       case '[':
         if (!open(false)) return false;
-        if (current() == ']') {
+        if (buf[*idx] == ']') {
           ++idx;
           goto close_array;
         }
@@ -533,9 +529,8 @@ struct RecordValidator::Impl {
   member : {
     Frame& frame = frames[depth - 1];
     const std::uint32_t name_position = *idx;
-    if (current() != '"') return fail(name_position, "expected a member name in quotes");
-    if (idx + 1 == idx_end || buf[idx[1]] != ':')
-      return fail(idx[1], "expected ':' after a member name");
+    if (buf[name_position] != '"') return fail(name_position, "expected a member name in quotes");
+    if (buf[idx[1]] != ':') return fail(idx[1], "expected ':' after a member name");
     const char* const name_begin = buf + name_position + 1;
     const char* const name_end = scalar_end() - 1;
     idx += 2;
@@ -575,7 +570,7 @@ struct RecordValidator::Impl {
   after_value : {
     if (depth == 0) goto done;  // the record is a scalar
     Frame& frame = frames[depth - 1];
-    const char next = current();
+    const char next = buf[*idx];
     if (frame.object) {
       if (frame.key_member) {
         out = frame.member_start;
@@ -1005,16 +1000,9 @@ struct RecordValidator::Impl {
         return;
       }
     }
-    // The pass reads up to SIMDJSON_PADDING bytes past a string or number
-    // (fixed-size copies, simdjson's string unescaping): a record with that
-    // many readable bytes after it is read where it lies.
-    if (record.readable_after >= simdjson::SIMDJSON_PADDING) {
-      buffer = text.data();
-    } else {
-      std::memcpy(padded.get(), text.data(), text.size());
-      std::memset(padded.get() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
-      buffer = padded.get();
-    }
+    std::memcpy(padded.get(), text.data(), text.size());
+    std::memset(padded.get() + text.size(), ' ', simdjson::SIMDJSON_PADDING);
+    buffer = padded.get();
     record_end = buffer + text.size();
     string_cursor = strings.get();
     make_room(kItemBytesPerRecordByte * text.size() + kItemBytesSlack);
@@ -1079,18 +1067,18 @@ struct RecordValidator::Impl {
   std::unique_ptr<char[]> padded;
   std::unique_ptr<char[]> strings;  // unescaped strings and names of the record, same size
   char* string_cursor = nullptr;
-  const char* buffer = nullptr;  // the record: in `padded`, or where the reader holds it
+  const char* buffer = nullptr;  // the padded record
   const std::uint32_t* structurals = nullptr;
   std::uint32_t structural_count = 0;
   std::size_t padded_capacity = 0;
   Verdict verdict;
-  // The item is written here through `cursor`; verdict.item_json views it
-  // when the record is valid. Room is made up front for the worst case, so
-  // the pass itself never checks or grows.
+  // The item is written here through `cursor`, then copied to
+  // verdict.item_json once when the record is valid. Room is made up front
+  // for the worst case, so the pass itself never checks or grows.
   std::unique_ptr<char[]> item_buffer = std::make_unique_for_overwrite<char[]>(kInitialItemBytes);
   std::size_t item_capacity = kInitialItemBytes;
   char* cursor = item_buffer.get();
-  const char* record_end = nullptr;  // in `buffer`
+  const char* record_end = nullptr;  // in `padded`
   MetadataText metadata_text;
   std::vector<Observation> observations;
   std::vector<std::vector<std::uint32_t>> ancestors;  // per node, outermost first, root excluded
