@@ -136,7 +136,7 @@ constexpr std::size_t kTokenExcerptBytes = 40;
 std::unique_ptr<simdjson::internal::dom_parser_implementation> make_stage1() {
   std::unique_ptr<simdjson::internal::dom_parser_implementation> stage1;
   if (simdjson::get_active_implementation()->create_dom_parser_implementation(
-          64 * 1024, kMaxDepth, stage1) != simdjson::SUCCESS) {
+          std::size_t{64} * 1024, kMaxDepth, stage1) != simdjson::SUCCESS) {
     // Only an allocation failure gets here.
     std::abort();
   }
