@@ -18,8 +18,7 @@ namespace {
 constexpr std::uint32_t kNoNode = 0xFFFFFFFF;
 // How deep the walk follows a record. DynamoDB refuses items nested deeper
 // than 32 levels, so anything past that is rejected as too_large already; the
-// walk stops a little further on, far inside simdjson's own limit and with a
-// recursion shallow enough for any thread's stack (sanitizer builds included).
+// walk stops a little further on, which bounds its stack of open containers.
 constexpr std::size_t kMaxDepth = 2 * kDynamoMaxNestingDepth;
 constexpr std::uint8_t bit(JsonType type) {
   return static_cast<std::uint8_t>(type);
@@ -696,8 +695,7 @@ struct RecordValidator::Impl {
   }
 
   // Reports nesting deeper than DynamoDB allows (once); false when the walk
-  // must stop (kMaxDepth): On-Demand does not enforce a depth limit itself,
-  // and the record is rejected long before.
+  // must stop (kMaxDepth; the record is rejected long before).
   bool note_depth(int depth) {
     if (depth > kDynamoMaxNestingDepth && !depth_reported) {
       depth_reported = true;
