@@ -89,7 +89,8 @@ TEST_F(DynamoDbLive, UnprocessedItemsAreResubmittedUntilWritten) {
           table_)),
       "");
   BatchWriteOptions options;
-  options.policy = RetryPolicy{.max_attempts = 8, .max_backoff = 300ms};
+  options.policy = RetryPolicy{
+      .max_attempts = 30, .base_delay = 1ms, .max_backoff = 50ms, .deadline = std::nullopt};
   const auto outcome = client_->batch_write(table_, items(200, "unprocessed"), options);
   EXPECT_TRUE(outcome.ok()) << (outcome.error ? outcome.error->to_string() : "");
   EXPECT_GT(outcome.requests, 8);  // resubmissions happened
@@ -104,7 +105,12 @@ TEST_F(DynamoDbLive, ThrottlingAndServerErrorsAreRetried) {
                                {{"service":"dynamodb","target":"{0}","probability":0.2,"error":"http500"}}]}})",
           table_)),
       "");
-  const auto outcome = client_->batch_write(table_, items(100, "throttled"));
+  // Nearly half the attempts fail: enough attempts that running out of them
+  // (0.44^30 per batch) cannot happen, short delays to keep the test quick.
+  BatchWriteOptions options;
+  options.policy = RetryPolicy{
+      .max_attempts = 30, .base_delay = 1ms, .max_backoff = 50ms, .deadline = std::nullopt};
+  const auto outcome = client_->batch_write(table_, items(100, "throttled"), options);
   EXPECT_TRUE(outcome.ok()) << (outcome.error ? outcome.error->to_string() : "");
   ASSERT_EQ(stack_.clear_faults(), "");
   EXPECT_EQ(stored_count(), 100u);
