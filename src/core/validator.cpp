@@ -253,7 +253,6 @@ struct RecordValidator::Impl {
   bool syntax_error(std::size_t at, std::string_view what) {
     add_reason(ReasonCode::malformed_json, current_path(),
                fmt::format("not valid JSON at byte {}: {}", at, what));
-    malformed = true;
     return false;
   }
 
@@ -274,11 +273,6 @@ struct RecordValidator::Impl {
   }
 
   void put(char c) { *cursor++ = c; }
-  template <std::size_t N>
-  void put(const char (&literal)[N]) {
-    std::memcpy(cursor, literal, N - 1);
-    cursor += N - 1;
-  }
   void put(std::string_view text) {
     std::memcpy(cursor, text.data(), text.size());
     cursor += text.size();
@@ -965,7 +959,6 @@ struct RecordValidator::Impl {
     verdict.item_json = {};
     verdict.item_size = 0;
     dropped_reasons = 0;
-    malformed = false;
     depth_reported = false;
     path_depth = 0;
     member_names.clear();
@@ -1009,7 +1002,6 @@ struct RecordValidator::Impl {
     if (auto error = stage1->stage1(reinterpret_cast<const std::uint8_t*>(buffer), text.size(),
                                     simdjson::stage1_mode::regular)) {
       add_reason(ReasonCode::malformed_json, "", stage1_problem(error));
-      malformed = true;
       return;
     }
     structurals = stage1->structural_indexes.get();
@@ -1090,7 +1082,6 @@ struct RecordValidator::Impl {
   std::size_t path_depth = 0;
   std::size_t dropped_reasons = 0;
   ReasonCode last_dropped = ReasonCode::malformed_json;
-  bool malformed = false;
   bool depth_reported = false;
 };
 
