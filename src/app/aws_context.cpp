@@ -54,6 +54,12 @@ tl::expected<std::unique_ptr<AwsContext>, std::string> AwsContext::create(
   return context;
 }
 
+AwsContext::~AwsContext() {
+  if (http_) {
+    http_->shutdown();
+  }
+}
+
 tl::expected<std::string, std::string> AwsContext::queue_url(const std::string& name) {
   auto url = sqs_->get_queue_url(name);
   if (!url) {

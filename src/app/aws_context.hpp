@@ -24,6 +24,13 @@ class AwsContext {
   static tl::expected<std::unique_ptr<AwsContext>, std::string> create(
       const Settings& settings, std::shared_ptr<aws::RequestObserver> observer = nullptr);
   AwsContext() = default;  // empty; use create()
+  // Shuts the HTTP client down first (every pending call completed, the I/O
+  // thread joined), also when in-flight calls still share it: no AWS
+  // completion or request observer runs once the context is gone, so what
+  // they call (metrics, sinks) may be destroyed right after it.
+  ~AwsContext();
+  AwsContext(const AwsContext&) = delete;
+  AwsContext& operator=(const AwsContext&) = delete;
 
   const aws::AwsConfig& config() const { return config_; }
   aws::S3Client& s3() { return *s3_; }

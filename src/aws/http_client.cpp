@@ -16,6 +16,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/fatal.hpp"
+
 namespace salesflow::aws {
 
 namespace {
@@ -216,7 +218,8 @@ class HttpClient::Impl {
   }
 
   static void start_thread(const std::shared_ptr<Impl>& impl) {
-    impl->thread_ = std::thread([self = impl] { self->run(); });
+    impl->thread_ = std::thread(
+        [self = impl] { base::run_or_die("HTTP I/O thread", [&self] { self->run(); }); });
   }
 
   void stop() {
@@ -225,11 +228,21 @@ class HttpClient::Impl {
       stopping_ = true;
     }
     curl_multi_wakeup(multi_);
+    // Whoever takes the thread handle first joins (or detaches) it; the others
+    // wait until the thread has finished, so that stop() returning always means
+    // no completion runs any more (except on the I/O thread itself).
+    std::unique_lock lock(thread_mutex_);
+    if (!thread_.joinable()) {
+      if (!on_io_thread()) thread_finished_.wait(lock, [this] { return io_finished_; });
+      return;
+    }
     if (on_io_thread()) {
       thread_.detach();  // finishes the current loop pass, then shuts down
-    } else {
-      thread_.join();
+      return;
     }
+    std::thread thread = std::move(thread_);
+    lock.unlock();
+    thread.join();
   }
 
   ~Impl() {
@@ -243,17 +256,26 @@ class HttpClient::Impl {
   void submit(Submission submission) {
     {
       const std::lock_guard lock(mutex_);
-      incoming_.push_back(std::move(submission));
+      if (!finished_) {
+        incoming_.push_back(std::move(submission));
+        curl_multi_wakeup(multi_);
+        return;
+      }
     }
-    curl_multi_wakeup(multi_);
+    fail(submission, shutdown_error());  // the I/O thread is gone: nobody else would
   }
 
   void schedule(std::chrono::milliseconds delay, std::function<void()> task) {
     {
       const std::lock_guard lock(mutex_);
-      timers_.push(Timer{std::chrono::steady_clock::now() + delay, next_timer_++, std::move(task)});
+      if (!finished_) {
+        timers_.push(
+            Timer{std::chrono::steady_clock::now() + delay, next_timer_++, std::move(task)});
+        curl_multi_wakeup(multi_);
+        return;
+      }
     }
-    curl_multi_wakeup(multi_);
+    task();  // as shutdown() runs pending tasks: a retry loop reaches its completion
   }
 
   void wakeup() { curl_multi_wakeup(multi_); }
@@ -306,6 +328,10 @@ class HttpClient::Impl {
       curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
     }
     shutdown();
+    io_thread_id_ = std::thread::id{};  // a later thread may be given the same id
+    const std::lock_guard lock(thread_mutex_);
+    io_finished_ = true;
+    thread_finished_.notify_all();
   }
 
   // Fails everything still pending; tasks scheduled for later run now so that
@@ -327,9 +353,11 @@ class HttpClient::Impl {
           tasks.push_back(std::move(const_cast<Timer&>(timers_.top()).task));
           timers_.pop();
         }
+        for (Submission& s : incoming_for_shutdown_) pending.push_back(std::move(s));
+        incoming_for_shutdown_.clear();
+        // From here on submit() and schedule() complete on their callers' threads.
+        if (pending.empty() && tasks.empty()) finished_ = true;
       }
-      for (Submission& s : incoming_for_shutdown_) pending.push_back(std::move(s));
-      incoming_for_shutdown_.clear();
       if (pending.empty() && tasks.empty()) break;
       for (Submission& s : pending) fail(s, shutdown_error());
       for (auto& task : tasks) task();
@@ -511,11 +539,15 @@ class HttpClient::Impl {
 
   const HttpOptions options_;
   CURLM* multi_ = nullptr;
+  std::mutex thread_mutex_;  // guards thread_ and io_finished_
+  std::condition_variable thread_finished_;
   std::thread thread_;
+  bool io_finished_ = false;
   std::atomic<std::thread::id> io_thread_id_{};
 
   std::mutex mutex_;  // guards the members down to next_timer_
   bool stopping_ = false;
+  bool finished_ = false;  // the I/O thread has completed everything and exits
   std::vector<Submission> incoming_;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> timers_;
   std::uint64_t next_timer_ = 0;
@@ -531,6 +563,10 @@ HttpClient::HttpClient(HttpOptions options) : impl_(std::make_shared<Impl>(std::
   Impl::start_thread(impl_);
 }
 HttpClient::~HttpClient() {
+  impl_->stop();
+}
+
+void HttpClient::shutdown() {
   impl_->stop();
 }
 

@@ -55,9 +55,8 @@ class HttpClient {
   using Completion = std::function<void(Result<HttpResponse>)>;
 
   explicit HttpClient(HttpOptions options = {});
-  // Completes every pending request with a "ClientShutdown" error. May run on
-  // the I/O thread itself (a completion dropping the last reference): the
-  // thread then winds down on its own instead of being joined.
+  // shutdown(). May run on the I/O thread itself (a completion dropping the
+  // last reference): the thread then winds down on its own instead of being joined.
   ~HttpClient();
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
@@ -88,6 +87,14 @@ class HttpClient {
   void schedule(std::chrono::milliseconds delay, std::function<void()> task);
 
   bool on_io_thread() const;
+
+  // Completes every pending request with a "ClientShutdown" error, runs the
+  // pending scheduled tasks, and joins the I/O thread: once it returns, no
+  // completion of this client runs any more, so whatever completions call
+  // (observers, sinks) may be destroyed. Later submissions fail at once on the
+  // caller's thread; later tasks run at once. Idempotent; on the I/O thread it
+  // cannot join and only asks the thread to wind down.
+  void shutdown();
 
  private:
   class Impl;

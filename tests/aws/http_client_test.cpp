@@ -8,6 +8,7 @@
 #include <chrono>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -277,6 +278,53 @@ TEST(HttpClient, DestructionCompletesPendingRequests) {
   ASSERT_FALSE(response);
   EXPECT_EQ(response.error().code, "ClientShutdown");
   EXPECT_EQ(timer_ran.get_future().wait_for(0s), std::future_status::ready);
+}
+
+// What the commands rely on to destroy observers and sinks safely: while some
+// other owner (an in-flight call's state) still holds the client, shutdown()
+// completes everything and joins, so no completion runs after it returns.
+TEST(HttpClient, ShutdownJoinsWhileOtherOwnersHoldTheClient) {
+  FakeServer server;
+  server.http().Get("/slow", [](const httplib::Request&, httplib::Response& res) {
+    std::this_thread::sleep_for(2s);
+    res.set_content("x", "text/plain");
+  });
+  server.start();
+  auto client = std::make_shared<HttpClient>();
+  std::atomic<bool> completed{false};
+  std::atomic<bool> shut_down{false};
+  std::atomic<bool> completion_after_shutdown{false};
+  // The completion owns the client, as ServiceRuntime's call state does.
+  client->submit(get(server, "/slow"), [&, owner = client](Result<HttpResponse> r) {
+    completion_after_shutdown = shut_down.load();
+    EXPECT_FALSE(r);
+    completed = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  client->shutdown();
+  shut_down = true;
+  EXPECT_TRUE(completed.load());
+  EXPECT_FALSE(completion_after_shutdown.load());
+
+  // After shutdown: submissions fail at once on the caller's thread, tasks run at once.
+  const auto caller = std::this_thread::get_id();
+  std::thread::id failed_on;
+  std::optional<Result<HttpResponse>> late;
+  client->submit(get(server, "/slow"), [&](Result<HttpResponse> r) {
+    failed_on = std::this_thread::get_id();
+    late = std::move(r);
+  });
+  ASSERT_TRUE(late.has_value());
+  ASSERT_FALSE(*late);
+  EXPECT_EQ(late->error().code, "ClientShutdown");
+  EXPECT_EQ(failed_on, caller);
+  bool ran = false;
+  client->schedule(1h, [&] { ran = true; });
+  EXPECT_TRUE(ran);
+  const auto blocking = client->send(get(server, "/slow"));
+  ASSERT_FALSE(blocking);
+  EXPECT_EQ(blocking.error().code, "ClientShutdown");
+  client->shutdown();  // idempotent
 }
 
 TEST(HttpClient, ThreadSafeSubmissionFromManyThreads) {
