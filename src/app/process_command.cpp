@@ -13,6 +13,7 @@
 #include "app/observe.hpp"
 #include "app/progress.hpp"
 #include "app/signals.hpp"
+#include "base/fatal.hpp"
 
 namespace salesflow::app {
 namespace {
@@ -79,18 +80,16 @@ tl::expected<std::vector<Target>, std::string> expand(AwsContext& aws,
 
 int run_process(const Settings& settings, const ProcessOptions& options) {
   // First, before any thread exists, so every thread inherits the blocked signals.
-  std::function<void()> flush_logs;
-  StopSignals signals(std::chrono::seconds(settings.grace_period_s), [&flush_logs] {
-    if (flush_logs) {
-      flush_logs();
-    }
-  });
+  // A process stopped before its objects are done exits non-zero, also through
+  // the watchdog: the caller must rerun it to finish them (they resume).
+  StopSignals signals(std::chrono::seconds(settings.grace_period_s), kExitFindings);
   Observers observers(settings);
-  flush_logs = [&observers] { observers.flush(); };
   if (!observers.ok()) {
     fmt::print(stderr, "salesflow process: {}\n", observers.error());
     return kExitUsage;
   }
+  // Declared after the observers, so destroyed before them.
+  const auto last_words = signals.on_forced_exit([&observers] { observers.flush(); });
   auto rules = load_rules(settings);
   if (!rules) {
     fmt::print(stderr, "salesflow process: {}\n", rules.error());
@@ -149,7 +148,7 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
   const auto count = std::min<std::size_t>(static_cast<std::size_t>(settings.objects_in_flight),
                                            std::max<std::size_t>(1, targets->size()));
   for (std::size_t i = 0; i < count; ++i) {
-    threads.emplace_back(work);
+    threads.emplace_back([&work] { base::run_or_die("process object thread", work); });
   }
   while (true) {
     {

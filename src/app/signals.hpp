@@ -9,25 +9,50 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <thread>
 
 namespace salesflow::app {
 
 class StopSignals {
  public:
-  // `on_forced_exit` runs just before the watchdog ends the process (flush logs there).
-  StopSignals(std::chrono::seconds grace, std::function<void()> on_forced_exit);
+  // The watchdog exits with `forced_exit_status`: 0 for the worker (its
+  // unfinished work is the next worker's), non-zero for commands whose caller
+  // must learn that objects were left unfinished (`process`).
+  explicit StopSignals(std::chrono::seconds grace, int forced_exit_status = 0);
   ~StopSignals();
   StopSignals(const StopSignals&) = delete;
   StopSignals& operator=(const StopSignals&) = delete;
 
   const std::atomic<bool>& stop() const { return stop_; }
 
+  // While the returned guard lives, `last_words` runs just before the
+  // watchdog ends the process (flush the logs there). Destroy the guard before
+  // whatever `last_words` uses: the watchdog takes the same lock to run them
+  // and exit, so once the guard is gone they can no longer run (and a forced
+  // exit under way finishes first).
+  class LastWords {
+   public:
+    explicit LastWords(StopSignals& signals) : signals_(&signals) {}
+    ~LastWords() { signals_->set_last_words({}); }
+    LastWords(const LastWords&) = delete;
+    LastWords& operator=(const LastWords&) = delete;
+
+   private:
+    StopSignals* signals_;
+  };
+  [[nodiscard]] LastWords on_forced_exit(std::function<void()> last_words);
+
  private:
+  void set_last_words(std::function<void()> last_words);
+  void watch();
+
   std::atomic<bool> stop_{false};
   std::atomic<bool> finished_{false};
   std::chrono::seconds grace_;
-  std::function<void()> on_forced_exit_;
+  int forced_exit_status_;
+  std::mutex last_words_mutex_;  // held from running last_words_ to the exit
+  std::function<void()> last_words_;
   std::thread watcher_;
 };
 

@@ -13,22 +13,18 @@ namespace {
 
 int run_worker(const Settings& settings) {
   // First, before any thread exists, so every thread inherits the blocked signals.
-  std::function<void()> flush_logs;
-  StopSignals signals(std::chrono::seconds(settings.grace_period_s), [&flush_logs] {
-    if (flush_logs) {
-      flush_logs();
-    }
-  });
+  StopSignals signals(std::chrono::seconds(settings.grace_period_s));
   Observers observers(settings);
   if (!observers.ok()) {
     fmt::print(stderr, "salesflow worker: {}\n", observers.error());
     return kExitUsage;
   }
-  flush_logs = [&observers] {
+  // Declared after the observers, so destroyed before them.
+  const auto last_words = signals.on_forced_exit([&observers] {
     observers.note(
         "warn", "grace period over: exiting with work in flight; it resumes from its checkpoint");
     observers.flush();
-  };
+  });
   auto rules = load_rules(settings);
   if (!rules) {
     fmt::print(stderr, "salesflow worker: {}\n", rules.error());
