@@ -170,8 +170,9 @@ aws::Result<Claim> Ledger::claim(const ObjectVersion& object) {
   return claim;
 }
 
-aws::Result<bool> Ledger::owned_update(const ObjectVersion& object, std::string update_expression,
-                                       std::string names, std::string values) {
+aws::Result<LeaseState> Ledger::owned_update(const ObjectVersion& object,
+                                             std::string update_expression, std::string names,
+                                             std::string values) {
   aws::UpdateItemRequest request;
   request.table = table_;
   request.key = key_of(object);
@@ -185,10 +186,11 @@ aws::Result<bool> Ledger::owned_update(const ObjectVersion& object, std::string 
   if (!outcome) {
     return tl::make_unexpected(outcome.error());
   }
-  return *outcome == aws::ConditionalOutcome::applied;
+  return *outcome == aws::ConditionalOutcome::applied ? LeaseState::held : LeaseState::lost;
 }
 
-aws::Result<bool> Ledger::checkpoint(const ObjectVersion& object, const Checkpoint& checkpoint) {
+aws::Result<LeaseState> Ledger::checkpoint(const ObjectVersion& object,
+                                           const Checkpoint& checkpoint) {
   return owned_update(
       object, "SET #next = :next, #offset = :offset, #conflicts = :conflicts, #lease = :until",
       R"({"#owner":"owner","#state":"state","#next":"next_index","#offset":"next_offset",)"
@@ -199,13 +201,13 @@ aws::Result<bool> Ledger::checkpoint(const ObjectVersion& object, const Checkpoi
           ",\":until\":" + signed_number_value(now() + lease_.count()));
 }
 
-aws::Result<bool> Ledger::renew(const ObjectVersion& object) {
+aws::Result<LeaseState> Ledger::renew(const ObjectVersion& object) {
   return owned_update(object, "SET #lease = :until",
                       R"({"#owner":"owner","#state":"state","#lease":"lease_until"})",
                       "\":until\":" + signed_number_value(now() + lease_.count()));
 }
 
-aws::Result<bool> Ledger::complete(const ObjectVersion& object, const ObjectReport& report) {
+aws::Result<LeaseState> Ledger::complete(const ObjectVersion& object, const ObjectReport& report) {
   return owned_update(
       object,
       "SET #state = :done, #next = :next, #records = :records, #written = :written, "

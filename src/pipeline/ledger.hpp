@@ -62,16 +62,18 @@ class Ledger {
   Ledger(aws::DynamoDbClient& dynamodb, std::string table, std::string owner,
          std::chrono::seconds lease, Clock clock = {});
 
-  aws::Result<Claim> claim(const ObjectVersion& object);
-  // Records durable progress and renews the lease; false when the lease was lost.
-  aws::Result<bool> checkpoint(const ObjectVersion& object, const Checkpoint& checkpoint);
-  // Renews the lease only; false when it was lost.
-  aws::Result<bool> renew(const ObjectVersion& object);
-  // Marks the object done with its counts; false when the lease was lost.
-  aws::Result<bool> complete(const ObjectVersion& object, const ObjectReport& report);
+  [[nodiscard]] aws::Result<Claim> claim(const ObjectVersion& object);
+  // Records durable progress and renews the lease.
+  [[nodiscard]] aws::Result<LeaseState> checkpoint(const ObjectVersion& object,
+                                                   const Checkpoint& checkpoint);
+  // Renews the lease only.
+  [[nodiscard]] aws::Result<LeaseState> renew(const ObjectVersion& object);
+  // Marks the object done with its counts (nothing is marked when the lease was lost).
+  [[nodiscard]] aws::Result<LeaseState> complete(const ObjectVersion& object,
+                                                 const ObjectReport& report);
   // Gives the lease up early (on failure or shutdown) so a retry can start at
   // once from the last checkpoint; a lost lease is not an error here.
-  aws::Result<void> release(const ObjectVersion& object);
+  [[nodiscard]] aws::Result<void> release(const ObjectVersion& object);
 
   const std::string& owner() const { return owner_; }
   const std::string& table() const { return table_; }
@@ -81,8 +83,8 @@ class Ledger {
 
  private:
   std::int64_t now() const;
-  aws::Result<bool> owned_update(const ObjectVersion& object, std::string update_expression,
-                                 std::string names, std::string values);
+  aws::Result<LeaseState> owned_update(const ObjectVersion& object, std::string update_expression,
+                                       std::string names, std::string values);
 
   aws::DynamoDbClient& dynamodb_;
   std::string table_;

@@ -22,6 +22,10 @@ std::string_view to_string(ObjectStatus status) {
   return "unknown";
 }
 
+std::string_view to_string(LeaseState state) {
+  return state == LeaseState::held ? "held" : "lost";
+}
+
 namespace {
 
 // Records are grouped in fixed segments for the watermark: a segment is done
@@ -88,7 +92,8 @@ class Run final : public core::RecordHandler {
  public:
   Run(core::RecordValidator& validator, const ProcessorOptions& options, ItemSink& items,
       MessageSink& messages, BlobSink* blobs, const core::ObjectContext& context,
-      const Checkpoint& resume, const CheckpointFn& checkpoint, const std::atomic<bool>* stop)
+      const Checkpoint& resume, const CheckpointFn& checkpoint, const std::atomic<bool>* stop,
+      const std::atomic<bool>* lease_lost)
       : options_(options),
         items_(items),
         messages_(messages),
@@ -99,6 +104,7 @@ class Run final : public core::RecordHandler {
         resume_(resume),
         checkpoint_(checkpoint),
         stop_(stop),
+        lease_lost_(lease_lost),
         key_path_(validator.rules().partition_key.path),
         watermark_(resume.next_index),
         last_checkpoint_(resume) {
@@ -155,12 +161,27 @@ class Run final : public core::RecordHandler {
   }
 
  private:
-  bool should_stop() const {
+  bool should_stop() {
+    if (!lease_held()) {
+      return true;
+    }
     if (stop_ != nullptr && stop_->load(std::memory_order_relaxed)) {
       return true;
     }
     const std::scoped_lock lock(mutex_);
     return status_ != ObjectStatus::completed;
+  }
+
+  // False once the lease is known lost (by the heartbeat); the run then fails
+  // as lease_lost and sends nothing more: another worker owns these records now.
+  // Also false once a checkpoint found the lease lost. One check per request.
+  bool lease_held() {
+    if (lease_lost_ != nullptr && lease_lost_->load()) {
+      fail(ObjectStatus::lease_lost, "the object's lease was lost to another worker");
+      return false;
+    }
+    const std::scoped_lock lock(mutex_);
+    return status_ != ObjectStatus::lease_lost;
   }
 
   void fail(ObjectStatus status, std::string error) {
@@ -210,6 +231,9 @@ class Run final : public core::RecordHandler {
     {
       const std::scoped_lock lock(mutex_);
       watermark_.add(index);
+    }
+    if (!lease_held()) {
+      return;  // not acknowledged: the watermark stays below it
     }
     if (envelope.needs_offload) {
       if (blobs_ == nullptr) {
@@ -270,11 +294,11 @@ class Run final : public core::RecordHandler {
     ++in_flight_;
   }
 
+  // Notifies under the lock: once in_flight_ reaches 0, drain() may return and
+  // this Run (with idle_) be destroyed as soon as the lock is released.
   void end_request() {
-    {
-      const std::scoped_lock lock(mutex_);
-      --in_flight_;
-    }
+    const std::scoped_lock lock(mutex_);
+    --in_flight_;
     idle_.notify_all();
   }
 
@@ -284,6 +308,9 @@ class Run final : public core::RecordHandler {
   }
 
   void submit_items(std::vector<ItemWrite> batch, bool from_reader) {
+    if (!lease_held()) {
+      return;  // not acknowledged: the watermark stays below them
+    }
     begin_request(from_reader);
     auto shared = std::make_shared<std::vector<ItemWrite>>(std::move(batch));
     std::vector<ItemWrite> copy_for_sink;
@@ -344,6 +371,9 @@ class Run final : public core::RecordHandler {
 
   void submit_messages(std::vector<Message> batch, std::vector<std::uint64_t> indices,
                        bool from_reader) {
+    if (!lease_held()) {
+      return;  // not acknowledged: the watermark stays below them
+    }
     begin_request(from_reader);
     const std::size_t count = batch.size();
     messages_.send(
@@ -388,7 +418,7 @@ class Run final : public core::RecordHandler {
     if (!checkpoint_) {
       return;
     }
-    if (!checkpoint_(checkpoint)) {
+    if (checkpoint_(checkpoint) == LeaseState::lost) {
       fail(ObjectStatus::lease_lost, "the object's lease was lost to another worker");
       return;
     }
@@ -454,6 +484,7 @@ class Run final : public core::RecordHandler {
   Checkpoint resume_;
   const CheckpointFn& checkpoint_;
   const std::atomic<bool>* stop_;
+  const std::atomic<bool>* lease_lost_;
   std::string key_path_;
 
   std::atomic<std::uint64_t> retries_{0};  // before the mutex: sinks may touch it until drained
@@ -482,8 +513,10 @@ ObjectProcessor::ObjectProcessor(core::RecordValidator& validator, ProcessorOpti
 
 ObjectReport ObjectProcessor::run(const ChunkSource& source, const core::ObjectContext& context,
                                   const Checkpoint& resume, const CheckpointFn& checkpoint,
-                                  const std::atomic<bool>* stop) {
-  Run run(validator_, options_, items_, messages_, blobs_, context, resume, checkpoint, stop);
+                                  const std::atomic<bool>* stop,
+                                  const std::atomic<bool>* lease_lost) {
+  Run run(validator_, options_, items_, messages_, blobs_, context, resume, checkpoint, stop,
+          lease_lost);
   return run.execute(source);
 }
 

@@ -39,8 +39,18 @@ struct Checkpoint {
   std::uint64_t conflicts = 0;  // records below next_index refused by the table (reject mode)
 };
 
-// Returns false when processing must stop at once (the lease was lost).
-using CheckpointFn = std::function<bool(const Checkpoint&)>;
+// Whether this worker still holds the object's lease (the ledger's answer to
+// every write after the claim). `lost`: another worker took the object over,
+// or it was finished; this one must stop writing its records at once.
+enum class LeaseState {
+  held,
+  lost,
+};
+
+std::string_view to_string(LeaseState state);
+
+// Saves durable progress; `lost` stops processing at once.
+using CheckpointFn = std::function<LeaseState(const Checkpoint&)>;
 
 // Feeds the object's bytes, in order, to `on_chunk` until the end or until
 // on_chunk returns false; an error when the bytes could not all be read.
@@ -89,9 +99,13 @@ class ObjectProcessor {
   // been acknowledged. `resume` skips the records a previous run made durable:
   // they are still read and validated (for the duplicate tables and the
   // counts), but not written again.
-  ObjectReport run(const ChunkSource& source, const core::ObjectContext& context,
-                   const Checkpoint& resume = {}, const CheckpointFn& checkpoint = {},
-                   const std::atomic<bool>* stop = nullptr);
+  // `lease_lost`, when given, is raised by whoever renews the lease (the
+  // worker's heartbeat) when it was lost: no further request is sent, and the
+  // run ends as lease_lost at the next chunk.
+  [[nodiscard]] ObjectReport run(const ChunkSource& source, const core::ObjectContext& context,
+                                 const Checkpoint& resume = {}, const CheckpointFn& checkpoint = {},
+                                 const std::atomic<bool>* stop = nullptr,
+                                 const std::atomic<bool>* lease_lost = nullptr);
 
  private:
   core::RecordValidator& validator_;

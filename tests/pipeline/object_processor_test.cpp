@@ -197,7 +197,7 @@ TEST_F(Fixture, CheckpointsAdvanceAndResumeSkipsDurableRecords) {
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const CheckpointFn keep = [&](const Checkpoint& c) {
     saved.push_back(c);
-    return true;
+    return LeaseState::held;
   };
   const ObjectReport first = processor.run(from_text(text, 4096), context(), {}, keep);
   ASSERT_EQ(first.status, ObjectStatus::completed);
@@ -233,7 +233,7 @@ TEST_F(Fixture, SinkFailureFailsTheObjectAndKeepsTheCheckpointBelowIt) {
   const ObjectReport report =
       processor.run(from_text(text), context(), {}, [&](const Checkpoint& c) {
         last = c;
-        return true;
+        return LeaseState::held;
       });
   EXPECT_EQ(report.status, ObjectStatus::failed);
   EXPECT_NE(report.error.find("injected failure"), std::string::npos);
@@ -244,17 +244,58 @@ TEST_F(Fixture, SinkFailureFailsTheObjectAndKeepsTheCheckpointBelowIt) {
   }
 }
 
-TEST_F(Fixture, LostLeaseStopsReading) {
+TEST_F(Fixture, LostLeaseStopsReadingAndWriting) {
   std::string text;
   for (int i = 0; i < 5000; ++i) {
     text += record(i) + "\n";
   }
   options.checkpoint_every = 300;
+  options.max_requests_in_flight = 1;
+  std::size_t calls_when_lost = 0;
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report =
-      processor.run(from_text(text, 512), context(), {}, [](const Checkpoint&) { return false; });
+      processor.run(from_text(text, 512), context(), {}, [&](const Checkpoint&) {
+        const std::scoped_lock lock(items.mutex);
+        calls_when_lost = items.calls;
+        return LeaseState::lost;
+      });
   EXPECT_EQ(report.status, ObjectStatus::lease_lost);
   EXPECT_LT(report.tally.records, 5000U);
+  // The batch under way may complete; none is sent after the ledger said "lost".
+  EXPECT_LE(items.calls, calls_when_lost + 1);
+}
+
+// The heartbeat finds the lease taken over between checkpoints: from that
+// moment no request is sent, and the run ends as lease_lost.
+TEST_F(Fixture, LeaseLostFlagStopsWritingAtOnce) {
+  std::string text;
+  for (int i = 0; i < 5000; ++i) {
+    text += record(i, i % 50 != 0) + "\n";
+  }
+  std::atomic<bool> lease_lost{false};
+  std::size_t calls_when_lost = 0;
+  const ChunkSource source = [&](const std::function<bool(std::string_view)>& on_chunk)
+      -> tl::expected<void, std::string> {
+    for (std::size_t at = 0; at < text.size(); at += 512) {
+      if (at >= text.size() / 4 && !lease_lost) {
+        const std::scoped_lock lock(items.mutex);
+        calls_when_lost = items.calls;
+        lease_lost = true;
+      }
+      if (!on_chunk(std::string_view(text).substr(at, 512))) {
+        break;
+      }
+    }
+    return {};
+  };
+  options.max_requests_in_flight = 1;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(source, context(), {}, {}, nullptr, &lease_lost);
+  EXPECT_EQ(report.status, ObjectStatus::lease_lost) << report.error;
+  EXPECT_LT(report.tally.records, 5000U);
+  // One batch may have been under way when the flag rose; nothing after it.
+  EXPECT_LE(items.calls, calls_when_lost + 1);
+  EXPECT_LT(report.last_checkpoint.next_index, report.tally.records);
 }
 
 TEST_F(Fixture, StopFlagInterrupts) {

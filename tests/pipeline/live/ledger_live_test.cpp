@@ -64,7 +64,7 @@ TEST_F(PipelineDynamoDb, LedgerClaimCheckpointCompleteAndSkip) {
 
   const auto saved = first.checkpoint(object_, Checkpoint{5000, 123456, 2});
   ASSERT_TRUE(saved);
-  EXPECT_TRUE(*saved);
+  EXPECT_EQ(*saved, LeaseState::held);
 
   ObjectReport report;
   report.tally.records = 7000;
@@ -74,7 +74,7 @@ TEST_F(PipelineDynamoDb, LedgerClaimCheckpointCompleteAndSkip) {
   report.rejected = 1000;
   const auto completed = first.complete(object_, report);
   ASSERT_TRUE(completed);
-  EXPECT_TRUE(*completed);
+  EXPECT_EQ(*completed, LeaseState::held);
 
   // Done objects are skipped by everyone, even after the lease time.
   now_ += 3600;
@@ -84,7 +84,7 @@ TEST_F(PipelineDynamoDb, LedgerClaimCheckpointCompleteAndSkip) {
   // And the finished owner cannot write any more.
   const auto late = first.checkpoint(object_, Checkpoint{1, 1, 0});
   ASSERT_TRUE(late);
-  EXPECT_FALSE(*late);
+  EXPECT_EQ(*late, LeaseState::lost);
 }
 
 TEST_F(PipelineDynamoDb, ExpiredLeaseIsTakenOverWithTheCheckpoint) {
@@ -108,10 +108,10 @@ TEST_F(PipelineDynamoDb, ExpiredLeaseIsTakenOverWithTheCheckpoint) {
   // The old owner wakes up: every write of its is refused.
   const auto stale = dead.checkpoint(object_, Checkpoint{9999, 0, 0});
   ASSERT_TRUE(stale);
-  EXPECT_FALSE(*stale);
+  EXPECT_EQ(*stale, LeaseState::lost);
   const auto renewed = dead.renew(object_);
   ASSERT_TRUE(renewed);
-  EXPECT_FALSE(*renewed);
+  EXPECT_EQ(*renewed, LeaseState::lost);
 }
 
 TEST_F(PipelineDynamoDb, ReleasedLeaseCanBeClaimedAtOnce) {
