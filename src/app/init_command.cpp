@@ -5,6 +5,7 @@
 #include "app/aws_context.hpp"
 #include "app/commands.hpp"
 #include "aws/service_json.hpp"
+#include "core/envelope.hpp"
 #include "pipeline/ledger.hpp"
 
 namespace salesflow::app {
@@ -14,6 +15,7 @@ using namespace std::chrono_literals;
 
 struct InitOptions {
   int max_receive_count = 5;
+  bool fifo_dlq = false;
 };
 
 void report(std::string_view what, std::string_view name, bool created) {
@@ -33,9 +35,11 @@ std::string queue_policy(const std::string& queue_arn, const std::string& bucket
 // Creates a queue, or finds it and brings its attributes up to date (SQS
 // refuses CreateQueue for an existing queue with other attributes); returns
 // its URL.
-tl::expected<std::string, std::string> ensure_queue(AwsContext& aws, const std::string& name,
-                                                    std::map<std::string, std::string> attributes,
-                                                    std::string_view what) {
+// `create_only` attributes are given at creation only (SQS refuses to change
+// FifoQueue on an existing queue).
+tl::expected<std::string, std::string> ensure_queue(
+    AwsContext& aws, const std::string& name, std::map<std::string, std::string> attributes,
+    std::string_view what, const std::map<std::string, std::string>& create_only = {}) {
   if (auto existing = aws.sqs().get_queue_url(name)) {
     if (auto updated = aws.sqs().set_queue_attributes(*existing, std::move(attributes)); !updated) {
       return tl::make_unexpected(fmt::format("{} {}: {}", what, name, updated.error().to_string()));
@@ -43,6 +47,7 @@ tl::expected<std::string, std::string> ensure_queue(AwsContext& aws, const std::
     report(what, name, false);
     return *existing;
   }
+  attributes.insert(create_only.begin(), create_only.end());
   auto url = aws.sqs().create_queue(name, std::move(attributes));
   if (!url) {
     return tl::make_unexpected(fmt::format("{} {}: {}", what, name, url.error().to_string()));
@@ -78,7 +83,18 @@ tl::expected<void, std::string> ensure_table(AwsContext& aws, aws::CreateTableRe
   return {};
 }
 
+// Whether a notification filtered by prefix and suffix announces `key`.
+bool notification_covers(std::string_view prefix, std::string_view suffix, std::string_view key) {
+  return key.starts_with(prefix) && key.ends_with(suffix);
+}
+
 tl::expected<void, std::string> run_init(const Settings& settings, const InitOptions& options) {
+  if (options.fifo_dlq && !aws::is_fifo_queue(settings.resources.dlq)) {
+    return tl::make_unexpected(fmt::format(
+        "--fifo-dlq: a FIFO queue's name ends in .fifo; give --dlq {}.fifo (to init and to "
+        "every command)",
+        settings.resources.dlq));
+  }
   auto context = AwsContext::create(settings);
   if (!context) {
     return tl::make_unexpected(context.error());
@@ -86,11 +102,31 @@ tl::expected<void, std::string> run_init(const Settings& settings, const InitOpt
   AwsContext& aws = **context;
   const auto& r = settings.resources;
 
+  // The notification must never announce salesflow's own offload objects
+  // (each would be read as a sales file, rejected, and offloaded again).
+  const std::string offload_bucket = r.offload_bucket_name();
+  if (offload_bucket == r.bucket &&
+      notification_covers(r.key_prefix, r.key_suffix,
+                          std::string(core::trim_slashes(r.offload_prefix)) + "/x.json")) {
+    return tl::make_unexpected(fmt::format(
+        "the notification of s3://{}/{}*{} would cover the DLQ offload location s3://{}/{}/; "
+        "give --offload-bucket another bucket, or --prefix/--suffix that exclude it",
+        r.bucket, r.key_prefix, r.key_suffix, offload_bucket,
+        core::trim_slashes(r.offload_prefix)));
+  }
   auto bucket = aws.s3().create_bucket(r.bucket);
   if (!bucket) {
     return tl::make_unexpected(fmt::format("bucket {}: {}", r.bucket, bucket.error().to_string()));
   }
   report("bucket", r.bucket, *bucket);
+  if (offload_bucket != r.bucket) {
+    auto offload = aws.s3().create_bucket(offload_bucket);
+    if (!offload) {
+      return tl::make_unexpected(
+          fmt::format("offload bucket {}: {}", offload_bucket, offload.error().to_string()));
+    }
+    report("offload bucket", offload_bucket, *offload);
+  }
 
   auto rules = load_rules(settings);
   if (!rules) {
@@ -113,8 +149,14 @@ tl::expected<void, std::string> run_init(const Settings& settings, const InitOpt
   }
 
   constexpr std::string_view kFourteenDays = "1209600";
+  // A FIFO DLQ: SQS itself drops an envelope repeated within 5 minutes.
+  const bool fifo = aws::is_fifo_queue(r.dlq);
+  std::map<std::string, std::string> fifo_attributes;
+  if (fifo) {
+    fifo_attributes = {{"FifoQueue", "true"}, {"ContentBasedDeduplication", "false"}};
+  }
   auto dlq = ensure_queue(aws, r.dlq, {{"MessageRetentionPeriod", std::string(kFourteenDays)}},
-                          "records DLQ");
+                          fifo ? "records DLQ (FIFO)" : "records DLQ", fifo_attributes);
   if (!dlq) {
     return tl::make_unexpected(dlq.error());
   }
@@ -169,7 +211,8 @@ void add_init_command(CLI::App& root, Settings& settings, int& status) {
   auto options = std::make_shared<InitOptions>();
   auto* command = root.add_subcommand(
       "init",
-      "Create, idempotently, the bucket, the table (key schema from the rules), the ledger table,\n"
+      "Create, idempotently, the bucket, the DLQ offload bucket, the table (key schema from the "
+      "rules), the ledger table,\n"
       "the records DLQ, the notification queue with a redrive policy to a poison queue, and the\n"
       "bucket's event notification to the queue. Prints what it created or found.");
   command
@@ -177,6 +220,10 @@ void add_init_command(CLI::App& root, Settings& settings, int& status) {
                    "Receives of a notification before it moves to the poison queue")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
+  command->add_flag("--fifo-dlq", options->fifo_dlq,
+                    "Make the records DLQ a FIFO queue (its --dlq name must end in .fifo; a name "
+                    "ending in .fifo is one anyway): SQS drops envelopes repeated within 5 "
+                    "minutes, so a crash or lost lease leaves no repeats");
   command->add_option("--prefix", settings.resources.key_prefix,
                       "Only keys with this prefix notify");
   command->add_option("--suffix", settings.resources.key_suffix,

@@ -24,7 +24,7 @@ pipeline::ProcessorOptions processor_options(const Settings& settings) {
   options.checkpoint_every = settings.checkpoint_every;
   options.keep_raw_for_conflicts = settings.on_conflict == ConflictMode::reject;
   options.envelopes.max_message_bytes = settings.dlq_max_message_bytes;
-  options.envelopes.offload_bucket = settings.resources.bucket;
+  options.envelopes.offload_bucket = settings.resources.offload_bucket_name();
   options.envelopes.offload_prefix = settings.resources.offload_prefix;
   return options;
 }

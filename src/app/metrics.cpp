@@ -130,7 +130,8 @@ Metrics::Metrics()
         pipeline::ObjectStatus::interrupted, pipeline::ObjectStatus::lease_lost}) {
     object_status_counter(pipeline::to_string(status));
   }
-  for (const std::string_view status : {kObjectSkippedDone, kObjectLeaseBusy, kObjectNotFound}) {
+  for (const std::string_view status :
+       {kObjectSkippedDone, kObjectLeaseBusy, kObjectNotFound, kObjectOwnOutput}) {
     object_status_counter(status);
   }
 }

@@ -33,6 +33,8 @@ namespace salesflow::app {
 inline constexpr std::string_view kObjectSkippedDone = "skipped_done";  // the ledger says done
 inline constexpr std::string_view kObjectLeaseBusy = "lease_busy";      // another worker holds it
 inline constexpr std::string_view kObjectNotFound = "not_found";  // deleted before it was read
+// salesflow's own DLQ offload object (never input)
+inline constexpr std::string_view kObjectOwnOutput = "own_output";
 
 // What a received notification turned out to be.
 enum class NotificationKind { objects, test_event, ignored, invalid };

@@ -46,6 +46,11 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
       log_.info("object skipped",
                 Fields().add("bucket", bucket).add("key", key).add("reason", result.error));
       return;
+    case JobOutcome::own_output:
+      metrics_->object_skipped(kObjectOwnOutput);
+      log_.info("object skipped",
+                Fields().add("bucket", bucket).add("key", key).add("reason", result.error));
+      return;
     case JobOutcome::missing:
     case JobOutcome::superseded:
       if (result.report.tally.records == 0) {

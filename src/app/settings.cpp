@@ -1,11 +1,10 @@
 #include "app/settings.hpp"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
 
 namespace salesflow::app {
 
@@ -17,8 +16,8 @@ tl::expected<core::Rules, std::string> load_rules(const Settings& settings) {
   std::ostringstream text;
   text << file.rdbuf();
   if (!file) {
-    return tl::make_unexpected(settings.rules_file + ": cannot read the rules file: " +
-                               std::strerror(errno));
+    return tl::make_unexpected(settings.rules_file +
+                               ": cannot read the rules file: " + std::strerror(errno));
   }
   return core::Rules::from_toml_string(text.str(), settings.rules_file);
 }
@@ -66,8 +65,12 @@ void add_global_options(CLI::App& root, Settings& settings) {
   root.add_option("--dlq", r.dlq, "SQS dead-letter queue of rejected records")
       ->capture_default_str()
       ->group(resources);
+  root.add_option("--offload-bucket", r.offload_bucket,
+                  "S3 bucket for DLQ envelopes too large for one SQS message "
+                  "(default: <bucket>-dlq-offload)")
+      ->group(resources);
   root.add_option("--offload-prefix", r.offload_prefix,
-                  "Key prefix (in --bucket) for DLQ envelopes too large for one SQS message")
+                  "Key prefix (in the offload bucket) of DLQ envelopes too large for one message")
       ->capture_default_str()
       ->group(resources);
   root.add_option("--rules", settings.rules_file,

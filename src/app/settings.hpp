@@ -27,8 +27,15 @@ struct ResourceNames {
   std::string dlq = "salesflow-dlq";
   std::string key_prefix;  // notification filter; empty: every key
   std::string key_suffix;
-  std::string offload_prefix =
-      "salesflow-dlq-offload/";  // oversize DLQ records go here (same bucket)
+  // Oversize DLQ envelopes go to s3://<offload bucket>/<offload_prefix>/<id>.json.
+  // Empty offload_bucket: "<bucket>-dlq-offload", a bucket of its own, so that
+  // no notification of the input bucket can announce them.
+  std::string offload_bucket;
+  std::string offload_prefix = "salesflow-dlq-offload";
+
+  [[nodiscard]] std::string offload_bucket_name() const {
+    return offload_bucket.empty() ? bucket + "-dlq-offload" : offload_bucket;
+  }
 };
 
 struct Settings {

@@ -12,6 +12,7 @@
 
 #include "app/job_runtime.hpp"
 #include "app/metrics.hpp"
+#include "base/fatal.hpp"
 
 namespace salesflow::app {
 namespace {
@@ -82,7 +83,11 @@ struct Worker::State {
   std::condition_variable changed;
   std::deque<ObjectTask> tasks;
   std::map<MessageWork*, std::shared_ptr<MessageWork>> active;  // messages in work
-  std::map<std::string, pipeline::ObjectVersion> leases;        // objects in work, by ledger id
+  struct Lease {
+    pipeline::ObjectVersion version;
+    std::shared_ptr<std::atomic<bool>> lost;  // raised by the heartbeat; stops the object's writes
+  };
+  std::map<std::string, Lease> leases;  // objects in work, by ledger id
   int busy = 0;
   bool closing = false;
   std::atomic<bool> interrupt{false};
@@ -168,12 +173,14 @@ struct Worker::State {
       const pipeline::ObjectVersion version{task.event.bucket, task.event.key, task.event.etag,
                                             task.event.version_id};
       const std::string lease_id = version.ledger_id();
+      const auto lease_lost = std::make_shared<std::atomic<bool>>(false);
       {
         const std::scoped_lock lock(mutex);
-        leases.emplace(lease_id, version);
+        leases.emplace(lease_id, Lease{version, lease_lost});
       }
-      const pipeline::JobResult result = pipeline::run_object_job(
-          runtime->environment(), validator, version, task.event.size, &interrupt);
+      const pipeline::JobResult result =
+          pipeline::run_object_job(runtime->environment(), validator, version, task.event.size,
+                                   &interrupt, lease_lost.get());
       {
         const std::scoped_lock lock(mutex);
         leases.erase(lease_id);
@@ -204,9 +211,9 @@ struct Worker::State {
         extensions.push_back(
             aws::VisibilityChange{work->message.receipt_handle, settings.visibility_timeout_s});
       }
-      std::vector<pipeline::ObjectVersion> objects;
-      for (const auto& [id, version] : leases) {
-        objects.push_back(version);
+      std::vector<Lease> objects;
+      for (const auto& [id, lease] : leases) {
+        objects.push_back(lease);
       }
       lock.unlock();
       for (std::size_t at = 0; at < extensions.size(); at += aws::SqsClient::kMaxBatchEntries) {
@@ -221,11 +228,16 @@ struct Worker::State {
                    (extended ? extended->failed.front().message : extended.error().to_string()));
         }
       }
-      for (const auto& object : objects) {
-        auto renewed = runtime->ledger().renew(object);
+      for (const auto& lease : objects) {
+        auto renewed = runtime->ledger().renew(lease.version);
         if (!renewed) {
-          note("warn", "renewing the lease of " + object.ledger_id() +
-                           " failed: " + renewed.error().to_string());
+          // Not lost yet: the next renewal or checkpoint tries again within the lease.
+          note("warn", "renewing the lease of " + lease.version.ledger_id() + " failed: " +
+                           renewed.error().to_string() + "; the next heartbeat tries again");
+        } else if (*renewed == pipeline::LeaseState::lost) {
+          note("warn", "the lease of " + lease.version.ledger_id() +
+                           " was taken over by another worker: stopping its writes");
+          lease.lost->store(true);
         }
       }
       lock.lock();
@@ -286,9 +298,11 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(s.settings.objects_in_flight));
   for (int i = 0; i < s.settings.objects_in_flight; ++i) {
-    threads.emplace_back([&s] { s.object_loop(); });
+    threads.emplace_back(
+        [&s] { base::run_or_die("worker object thread", [&s] { s.object_loop(); }); });
   }
-  std::thread heartbeat([&s] { s.heartbeat_loop(); });
+  std::thread heartbeat(
+      [&s] { base::run_or_die("worker heartbeat thread", [&s] { s.heartbeat_loop(); }); });
 
   auto last_activity = Clock::now();
   const bool idle_exit = s.settings.exit_when_idle_s >= 0;

@@ -216,11 +216,30 @@ Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& co
   envelope.needs_offload = true;
   envelope.offload_body = std::move(envelope.json);
   envelope.json.clear();
-  envelope.offload_key = options_.offload_prefix.empty()
-                             ? subject.id + ".json"
-                             : options_.offload_prefix + "/" + subject.id + ".json";
+  const std::string_view prefix = trim_slashes(options_.offload_prefix);
+  envelope.offload_key =
+      prefix.empty() ? subject.id + ".json" : std::string(prefix) + "/" + subject.id + ".json";
   write(envelope.json, true, envelope.offload_key);
   return envelope;
+}
+
+bool starts_like_envelope(std::string_view head) {
+  return head.starts_with(kEnvelopeSignature);
+}
+
+std::string_view trim_slashes(std::string_view prefix) {
+  while (prefix.starts_with('/')) prefix.remove_prefix(1);
+  while (prefix.ends_with('/')) prefix.remove_suffix(1);
+  return prefix;
+}
+
+bool is_offload_location(const EnvelopeOptions& options, std::string_view bucket,
+                         std::string_view key) {
+  if (options.offload_bucket.empty() || bucket != options.offload_bucket) return false;
+  const std::string_view prefix = trim_slashes(options.offload_prefix);
+  return prefix.empty()
+             ? key.ends_with(".json")
+             : key.size() > prefix.size() && key.starts_with(prefix) && key[prefix.size()] == '/';
 }
 
 }  // namespace salesflow::core

@@ -20,9 +20,26 @@ struct EnvelopeOptions {
   // The queue's message size limit; clamped to [64 KiB, 1 MiB].
   std::size_t max_message_bytes = kSqsDefaultMaxMessageBytes;
   // Where an oversize envelope's full text goes: s3://offload_bucket/<offload_prefix>/<id>.json
+  // (slashes around the prefix are ignored: the key has exactly one after it).
   std::string offload_bucket;
   std::string offload_prefix = "salesflow-dlq";
 };
+
+// The first bytes of every envelope salesflow writes (and so of every offloaded
+// one stored in S3): an object starting with them is salesflow's own output,
+// never sales data, wherever it is stored.
+inline constexpr std::string_view kEnvelopeSignature = R"({"schema":"salesflow.dlq/)";
+
+// Whether `head` (at least kEnvelopeSignature.size() bytes of an object, or all
+// of a shorter one) starts like a salesflow envelope.
+[[nodiscard]] bool starts_like_envelope(std::string_view head);
+
+// `prefix` without leading or trailing slashes ("a/b/" and "/a/b" are "a/b").
+[[nodiscard]] std::string_view trim_slashes(std::string_view prefix);
+
+// Whether s3://bucket/key lies where `options` offloads envelopes to.
+[[nodiscard]] bool is_offload_location(const EnvelopeOptions& options, std::string_view bucket,
+                                       std::string_view key);
 
 struct Envelope {
   std::string id;    // 32 hex chars, deterministic for (object, record index / fault range)

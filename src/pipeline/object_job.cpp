@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <utility>
+
+#include "core/envelope.hpp"
 #include "core/item_json.hpp"
 
 namespace salesflow::pipeline {
@@ -24,6 +27,8 @@ std::string_view to_string(JobOutcome outcome) {
       return "interrupted";
     case JobOutcome::lease_lost:
       return "lease_lost";
+    case JobOutcome::own_output:
+      return "own_output";
   }
   return "unknown";
 }
@@ -57,7 +62,7 @@ bool is_changed(const aws::AwsError& error) {
 
 JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& validator,
                          ObjectVersion object, std::uint64_t size_hint,
-                         const std::atomic<bool>* stop) {
+                         const std::atomic<bool>* stop, const std::atomic<bool>* lease_lost) {
   const auto started = std::chrono::steady_clock::now();
   JobResult result;
   result.size = size_hint;
@@ -68,6 +73,11 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
     return result;
   };
 
+  if (core::is_offload_location(environment.options.envelopes, object.bucket, object.key)) {
+    // Before anything is read or claimed: salesflow's own output is never sales data.
+    return finish(JobOutcome::own_output,
+                  "the key is in salesflow's DLQ offload location: not an input file");
+  }
   object.etag = bare_etag(std::move(object.etag));
   if (object.etag.empty() && object.version_id.empty()) {
     auto head = environment.s3.head_object(object.bucket, object.key);
@@ -99,24 +109,61 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   get.if_match = object.etag.empty() ? std::string() : "\"" + object.etag + "\"";
   get.version_id = object.version_id;
   std::optional<aws::AwsError> read_error;
+  // The first bytes decide whether the object is one of salesflow's own DLQ
+  // envelopes (stored elsewhere, or under another configuration): such an
+  // object is never fed to the reader, wherever it was found.
+  std::string head;
+  bool head_passed = false;
+  bool own_output = false;
   const ChunkSource source = [&](const std::function<bool(std::string_view)>& on_chunk)
       -> tl::expected<void, std::string> {
-    auto got = environment.s3.get_object(object.bucket, object.key, on_chunk, get);
+    const auto sniff = [&](std::string_view chunk) {
+      if (head_passed) {
+        return on_chunk(chunk);
+      }
+      head.append(chunk);
+      if (head.size() < core::kEnvelopeSignature.size()) {
+        return true;
+      }
+      head_passed = true;
+      if (core::starts_like_envelope(head)) {
+        own_output = true;
+        return false;
+      }
+      return on_chunk(std::exchange(head, {}));
+    };
+    auto got = environment.s3.get_object(object.bucket, object.key, sniff, get);
     if (!got) {
       read_error = got.error();
       return tl::make_unexpected(got.error().to_string());
+    }
+    if (!head_passed && !head.empty()) {
+      head_passed = true;  // an object shorter than the signature
+      on_chunk(head);
     }
     return {};
   };
   const CheckpointFn checkpoint = [&](const Checkpoint& progress) {
     auto saved = environment.ledger.checkpoint(object, progress);
     // A failed write of the checkpoint costs only redone work; a lost lease stops us.
-    return !saved || *saved;
+    return saved ? *saved : LeaseState::held;
   };
 
   ObjectProcessor processor(validator, environment.options, environment.items, environment.messages,
                             environment.blobs);
-  result.report = processor.run(source, context, claim->resume, checkpoint, stop);
+  result.report = processor.run(source, context, claim->resume, checkpoint, stop, lease_lost);
+  if (own_output) {
+    // Nothing was routed; the ledger entry is closed so a repeated
+    // notification is settled without reading again.
+    ObjectReport nothing;
+    auto closed = environment.ledger.complete(object, nothing);
+    std::string error = "the object is a salesflow DLQ envelope: not an input file";
+    if (!closed) {
+      error += "; closing the ledger entry failed: " + closed.error().to_string();
+    }
+    result.report = nothing;
+    return finish(JobOutcome::own_output, error);
+  }
 
   switch (result.report.status) {
     case ObjectStatus::completed: {
@@ -126,7 +173,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
         // rewrites the same items and envelopes (idempotent) and completes it.
         return finish(JobOutcome::failed, "ledger: " + completed.error().to_string());
       }
-      if (!*completed) {
+      if (*completed == LeaseState::lost) {
         return finish(JobOutcome::lease_lost,
                       "the lease was lost before the object was marked done");
       }
@@ -153,6 +200,8 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
       std::string error = result.report.error;
       if (!saved) {
         error += "; saving the checkpoint failed: " + saved.error().to_string();
+      } else if (*saved == LeaseState::lost) {
+        error += "; the lease was lost before the checkpoint was saved";
       }
       if (!released) {
         error += "; releasing the lease failed: " + released.error().to_string();

@@ -38,6 +38,7 @@ enum class JobOutcome {
   failed,        // retry later: progress up to the last checkpoint is kept
   interrupted,   // stopped by shutdown: progress checkpointed, lease released
   lease_lost,    // another worker took over
+  own_output,    // a DLQ envelope salesflow stored itself (an offload object): never input
 };
 
 std::string_view to_string(JobOutcome outcome);
@@ -45,7 +46,8 @@ std::string_view to_string(JobOutcome outcome);
 // Whether the notification that announced the object may be deleted.
 inline bool settles_notification(JobOutcome outcome) {
   return outcome == JobOutcome::completed || outcome == JobOutcome::already_done ||
-         outcome == JobOutcome::superseded || outcome == JobOutcome::missing;
+         outcome == JobOutcome::superseded || outcome == JobOutcome::missing ||
+         outcome == JobOutcome::own_output;
 }
 
 struct JobResult {
@@ -58,9 +60,12 @@ struct JobResult {
 
 // `object.etag` may be empty: then a HeadObject finds the current version
 // first. `stop` interrupts at the next chunk (checkpointing what is durable).
-JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& validator,
-                         ObjectVersion object, std::uint64_t size_hint,
-                         const std::atomic<bool>* stop);
+// `lease_lost`, raised by whoever renews the lease when the ledger says it is
+// gone, stops all writing at once (the job ends as lease_lost).
+[[nodiscard]] JobResult run_object_job(JobEnvironment& environment,
+                                       core::RecordValidator& validator, ObjectVersion object,
+                                       std::uint64_t size_hint, const std::atomic<bool>* stop,
+                                       const std::atomic<bool>* lease_lost = nullptr);
 
 // ISO-8601 UTC with milliseconds, for the items' ingestion time.
 std::string utc_timestamp_now();

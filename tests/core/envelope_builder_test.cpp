@@ -127,6 +127,59 @@ TEST(Envelope, OversizeRecordIsOffloaded) {
   EXPECT_EQ(full["reasons"].get_array().size(), 100u);
 }
 
+// A prefix given with slashes ("salesflow-dlq-offload/") once produced keys
+// with a double slash; the key has exactly one slash after the prefix.
+TEST(Envelope, OffloadKeyHasOneSlashWhateverThePrefixSpelling) {
+  const std::string raw = "{\"pad\":\"" + std::string(300 * 1024, 'x') + "\"}";
+  for (const std::string prefix : {"salesflow-dlq-offload/", "/salesflow-dlq-offload",
+                                   "salesflow-dlq-offload", "//salesflow-dlq-offload//"}) {
+    EnvelopeOptions options;
+    options.offload_bucket = "b";
+    options.offload_prefix = prefix;
+    const Envelope envelope =
+        EnvelopeBuilder(options).build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_context());
+    ASSERT_TRUE(envelope.needs_offload);
+    EXPECT_EQ(envelope.offload_key, "salesflow-dlq-offload/" + envelope.id + ".json") << prefix;
+    EXPECT_TRUE(is_offload_location(options, "b", envelope.offload_key)) << prefix;
+  }
+}
+
+// Offloaded bodies (and every envelope) are recognisable by their first bytes,
+// so no reader ever takes them for sales data, wherever they are stored.
+TEST(Envelope, EnvelopesAreRecognisedByTheirFirstBytes) {
+  EnvelopeOptions options;
+  options.offload_bucket = "b";
+  const std::string raw = "{\"pad\":\"" + std::string(300 * 1024, 'x') + "\"}";
+  const Envelope big =
+      EnvelopeBuilder(options).build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_context());
+  ASSERT_TRUE(big.needs_offload);
+  EXPECT_TRUE(starts_like_envelope(big.offload_body));
+  EXPECT_TRUE(starts_like_envelope(big.json));
+  EXPECT_TRUE(starts_like_envelope(
+      std::string_view(big.offload_body).substr(0, kEnvelopeSignature.size())));
+  EXPECT_FALSE(starts_like_envelope(
+      std::string_view(big.offload_body).substr(0, kEnvelopeSignature.size() - 1)));
+  EXPECT_FALSE(starts_like_envelope(raw));
+  EXPECT_FALSE(starts_like_envelope(R"({"schema":"orders/1","order-info":{}})"));
+  EXPECT_FALSE(starts_like_envelope(""));
+}
+
+TEST(Envelope, OffloadLocationIsTheBucketAndPrefixOnly) {
+  EnvelopeOptions options;
+  options.offload_bucket = "incoming";
+  options.offload_prefix = "salesflow-dlq-offload/";
+  EXPECT_TRUE(is_offload_location(options, "incoming", "salesflow-dlq-offload/abc.json"));
+  EXPECT_TRUE(is_offload_location(options, "incoming", "salesflow-dlq-offload//abc.json"));
+  EXPECT_FALSE(is_offload_location(options, "other", "salesflow-dlq-offload/abc.json"));
+  EXPECT_FALSE(is_offload_location(options, "incoming", "salesflow-dlq-offloaded/abc.json"));
+  EXPECT_FALSE(is_offload_location(options, "incoming", "salesflow-dlq-offload"));
+  EXPECT_FALSE(is_offload_location(options, "incoming", "orders/salesflow-dlq-offload/a.json"));
+  options.offload_prefix = "";
+  EXPECT_TRUE(is_offload_location(options, "incoming", "abc.json"));
+  options.offload_bucket = "";
+  EXPECT_FALSE(is_offload_location(options, "", "abc.json"));
+}
+
 TEST(Envelope, LimitIsConfigurableUpToOneMebibyte) {
   EnvelopeOptions options;
   options.max_message_bytes = 1024 * 1024;

@@ -70,6 +70,7 @@ LEDGER="e2e-$_suffix-ledger"
 NQUEUE="e2e-$_suffix-notifications"
 PQUEUE="e2e-$_suffix-poison"
 DLQ="e2e-$_suffix-dlq"
+OFFLOAD_BUCKET="$BUCKET-dlq-offload"  # salesflow's default: <bucket>-dlq-offload
 
 s3() { "$AWS_CLI" --endpoint-url "$AWS_ENDPOINT_URL_S3" "$@"; }
 ddb() { "$AWS_CLI" --endpoint-url "$AWS_ENDPOINT_URL_DYNAMODB" dynamodb "$@"; }
@@ -105,6 +106,7 @@ sf() { "$SALESFLOW_BINARY" "${SF_RESOURCES[@]}" "$@"; }
 # `salesflow init` with extra init options; everything it makes is removed at exit.
 sf_init() {
   on_exit "s3 s3 rb --force s3://$BUCKET"
+  on_exit "s3 s3 rb --force s3://$OFFLOAD_BUCKET"
   on_exit "ddb delete-table --table-name $TABLE"
   on_exit "ddb delete-table --table-name $LEDGER"
   on_exit "sqs DeleteQueue '{\"QueueUrl\":\"$(queue_url "$NQUEUE")\"}'"
