@@ -69,11 +69,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const ObjectContext context{"bucket", "key", "\"etag\"", "", "2024-01-01T00:00:00Z"};
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   ObjectValidator object(validator, context);
-  // The same record twice: the second must be a duplicate.
+  // The same record twice: the second is a duplicate of a written record, or
+  // rejected again (every rejected occurrence gets its own envelope).
+  Disposition first = Disposition::write;
   for (int round = 0; round < 2; ++round) {
     const RawRecord record{text, static_cast<std::uint64_t>(round), 0, 1};
     const Disposition disposition = object.check(record);
-    if (round == 1 && disposition != Disposition::duplicate) std::abort();
+    if (round == 0) first = disposition;
+    if (round == 1 &&
+        disposition != (first == Disposition::write ? Disposition::duplicate : Disposition::reject))
+      std::abort();
     const Verdict& verdict = object.verdict();
     if (round == 0) {
       bool malformed = false;

@@ -25,6 +25,15 @@ std::size_t slot_of(const Digest128& value, std::size_t mask) {
   return static_cast<std::size_t>(mix) & mask;
 }
 
+bool contains(const std::vector<Digest128>& table, const Digest128& value) {
+  if (table.empty()) return false;
+  const std::size_t mask = table.size() - 1;
+  for (std::size_t slot = slot_of(value, mask); !is_empty(table[slot]); slot = (slot + 1) & mask) {
+    if (table[slot] == value) return true;
+  }
+  return false;
+}
+
 // Inserts into a power-of-two table with linear probing; grows at half full.
 bool insert(std::vector<Digest128>& table, std::size_t& count, const Digest128& value) {
   if ((count + 1) * 2 > table.size()) {
@@ -135,9 +144,12 @@ bool DuplicateTracker::insert_key(const Digest128& key) {
 
 DuplicateTracker::Seen DuplicateTracker::observe(std::string_view key,
                                                  std::string_view trimmed_raw) {
-  if (!insert_record(digest(trimmed_raw))) return Seen::same_record;
-  if (key.empty()) return Seen::first;
-  return insert_key(key_digest(key)) ? Seen::first : Seen::same_key_different_record;
+  const Digest128 record = digest(trimmed_raw);
+  if (contains(records_, record)) return Seen::same_record;
+  // A clash is not remembered: a repeat of it is rejected again, in its own envelope.
+  if (!key.empty() && !insert_key(key_digest(key))) return Seen::same_key_different_record;
+  insert_record(record);
+  return Seen::first;
 }
 
 std::size_t DuplicateTracker::memory_bytes() const {

@@ -29,8 +29,8 @@ struct Digest128 {
 class DuplicateTracker {
  public:
   enum class Seen {
-    first,                      // a record not seen before in this object
-    same_record,                // a byte-identical repeat (after trimming whitespace)
+    first,                      // not a repeat of a written record: write it (now remembered)
+    same_record,                // a byte-identical repeat (after trimming whitespace) of one
     same_key_different_record,  // its key was already written by a different record
   };
 
@@ -39,10 +39,12 @@ class DuplicateTracker {
   DuplicateTracker(DuplicateTracker&&) noexcept;
   DuplicateTracker& operator=(DuplicateTracker&&) noexcept;
 
-  // `trimmed_raw`: the record text without surrounding whitespace. `key`: the
-  // Verdict::key of a record that is to be written, or empty for a rejected
-  // record (only written records claim their key). A same_key_different_record
-  // answer does not claim the key; the record is remembered as seen.
+  // Only records that are to be written are observed: a rejected record is
+  // never a "repeat" (each occurrence needs its own DLQ envelope, so a person
+  // can find and fix every one). `trimmed_raw`: the record text without
+  // surrounding whitespace; `key`: its Verdict::key. Only a `first` answer
+  // remembers the record and claims its key; a same_key_different_record one
+  // (rejected as duplicate_key) is not remembered, so its repeats clash again.
   // Cost: one GMAC of the text (and of a key longer than 15 bytes), O(1)
   // table operations.
   Seen observe(std::string_view key, std::string_view trimmed_raw);

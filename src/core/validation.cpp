@@ -11,9 +11,9 @@ Disposition ObjectValidator::check(const RawRecord& record) {
   ++tally_.records;
   const Verdict& verdict = validator_->check(record, context_);
   verdict_ = &verdict;
-  const auto seen =
-      tracker_.observe(verdict.valid ? std::string_view(verdict.key) : std::string_view(),
-                       trim_json_whitespace(record.text));
+  // Rejected records are not tracked: each occurrence gets its own envelope.
+  const auto seen = verdict.valid ? tracker_.observe(verdict.key, trim_json_whitespace(record.text))
+                                  : DuplicateTracker::Seen::first;
   if (seen == DuplicateTracker::Seen::same_record) {
     ++tally_.duplicates;
     return Disposition::duplicate;

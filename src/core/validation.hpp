@@ -16,9 +16,11 @@ inline constexpr std::size_t kReasonCodeCount = 9;
 // Invariant: records == valid + rejected + duplicates.
 struct Tally {
   std::uint64_t records = 0;
-  std::uint64_t valid = 0;       // items handed over to be written
-  std::uint64_t rejected = 0;    // records handed over to the DLQ
-  std::uint64_t duplicates = 0;  // byte-identical repeats, neither written nor rejected
+  std::uint64_t valid = 0;     // items handed over to be written
+  std::uint64_t rejected = 0;  // records handed over to the DLQ
+  // Byte-identical repeats of written records, not written again. A repeat of
+  // a rejected record is rejected again (counted in `rejected`, own envelope).
+  std::uint64_t duplicates = 0;
   // Rejected records having at least one reason of each code (a record with
   // two codes counts under both), indexed by ReasonCode.
   std::array<std::uint64_t, kReasonCodeCount> by_reason{};

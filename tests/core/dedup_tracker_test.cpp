@@ -18,11 +18,12 @@ TEST(DuplicateTracker, ClassifiesRepeatsAndKeyClashes) {
   EXPECT_EQ(tracker.observe("k1", "A"), DuplicateTracker::Seen::first);
   EXPECT_EQ(tracker.observe("k1", "A"), DuplicateTracker::Seen::same_record);
   EXPECT_EQ(tracker.observe("k1", "B"), DuplicateTracker::Seen::same_key_different_record);
-  EXPECT_EQ(tracker.observe("k1", "B"), DuplicateTracker::Seen::same_record);
-  EXPECT_EQ(tracker.observe("", "C"), DuplicateTracker::Seen::first);
-  EXPECT_EQ(tracker.observe("", "C"), DuplicateTracker::Seen::same_record);
-  EXPECT_EQ(tracker.records_seen(), 3u);
-  EXPECT_EQ(tracker.keys_claimed(), 1u);
+  // A clash is not remembered: its repeat clashes again (a record of its own in the DLQ).
+  EXPECT_EQ(tracker.observe("k1", "B"), DuplicateTracker::Seen::same_key_different_record);
+  EXPECT_EQ(tracker.observe("k2", "C"), DuplicateTracker::Seen::first);
+  EXPECT_EQ(tracker.observe("k2", "C"), DuplicateTracker::Seen::same_record);
+  EXPECT_EQ(tracker.records_seen(), 2u);
+  EXPECT_EQ(tracker.keys_claimed(), 2u);
 }
 
 TEST(DuplicateTracker, ManyRecordsGrowTheTables) {
@@ -85,8 +86,8 @@ TEST(DuplicateTracker, TwoTrackersGiveTheSameAnswers) {
   for (DuplicateTracker* tracker : {&first, &second}) {
     EXPECT_EQ(tracker->observe("k", "text"), DuplicateTracker::Seen::first);
     EXPECT_EQ(tracker->observe("k", "text"), DuplicateTracker::Seen::same_record);
-    EXPECT_EQ(tracker->observe("", ""), DuplicateTracker::Seen::first);
-    EXPECT_EQ(tracker->observe("", ""), DuplicateTracker::Seen::same_record);
+    EXPECT_EQ(tracker->observe("k2", ""), DuplicateTracker::Seen::first);
+    EXPECT_EQ(tracker->observe("k2", ""), DuplicateTracker::Seen::same_record);
   }
 }
 
@@ -101,9 +102,11 @@ TEST(ObjectValidator, RepeatIsCountedOnceAndKeyClashIsRejected) {
   EXPECT_EQ(results[2].disposition, Disposition::reject);
   EXPECT_EQ(testing::codes(results[2].verdict), std::vector{ReasonCode::duplicate_key});
   EXPECT_TRUE(results[2].verdict.item_json.empty());
-  EXPECT_EQ(results[3].disposition, Disposition::duplicate);
+  // Every rejected occurrence is rejected again, for an envelope of its own.
+  EXPECT_EQ(results[3].disposition, Disposition::reject);
+  EXPECT_EQ(testing::codes(results[3].verdict), std::vector{ReasonCode::duplicate_key});
   EXPECT_EQ(results[4].disposition, Disposition::reject);
-  EXPECT_EQ(results[5].disposition, Disposition::duplicate);
+  EXPECT_EQ(results[5].disposition, Disposition::reject);
 }
 
 TEST(ObjectValidator, RejectedRecordDoesNotClaimItsKey) {
@@ -137,20 +140,23 @@ TEST(ObjectValidator, SortKeyIsPartOfTheIdentity) {
 TEST(ObjectValidator, TallyCountsReasonsPerRecord) {
   RecordValidator validator(Rules::defaults());
   ObjectValidator object(validator, testing::test_context());
-  const std::string texts[] = {R"({"order-info":{}})", R"({"order-info":{"OrderId":""}})",
+  const std::string texts[] = {R"({"order-info":{}})",
+                               R"({"order-info":{"OrderId":""}})",
                                R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})",
-                               "{", "{"};
+                               "{",
+                               "{",
+                               R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})"};
   std::uint64_t index = 0;
   for (const std::string& text : texts) object.check(RawRecord{text, index++, 0, 0});
   const Tally& tally = object.tally();
-  EXPECT_EQ(tally.records, 5u);
+  EXPECT_EQ(tally.records, 6u);
   EXPECT_EQ(tally.valid, 1u);
-  EXPECT_EQ(tally.rejected, 3u);
+  EXPECT_EQ(tally.rejected, 4u);  // the repeated truncated "{" twice
   EXPECT_EQ(tally.duplicates, 1u);
   EXPECT_TRUE(tally.balanced());
   EXPECT_EQ(tally.count(ReasonCode::missing), 2u);
   EXPECT_EQ(tally.count(ReasonCode::empty), 1u);
-  EXPECT_EQ(tally.count(ReasonCode::malformed_json), 1u);
+  EXPECT_EQ(tally.count(ReasonCode::malformed_json), 2u);
 }
 
 }  // namespace
