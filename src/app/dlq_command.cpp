@@ -1,6 +1,7 @@
 // `salesflow dlq stats` and `salesflow dlq peek N`: look at the records DLQ
 // without consuming it. Messages are received with a short visibility timeout
 // and handed back (visibility 0) at once; SQS counts each look as a receive.
+// Messages carrying the same envelope id (a repeat after a crash) count once.
 
 #include <fmt/core.h>
 #include <rapidjson/stringbuffer.h>
@@ -15,6 +16,8 @@
 
 namespace salesflow::app {
 namespace {
+
+constexpr int kLookVisibilitySeconds = 60;
 
 struct DlqOptions {
   std::size_t count = 10;
@@ -92,7 +95,37 @@ EnvelopeView view_of(const std::string& body) {
   return view;
 }
 
-// Receives up to `limit` distinct messages, then makes them all visible again.
+// Hands received messages back (visibility 0); says on stderr how many could
+// not be, which reappear when their visibility timeout ends.
+void hand_back(AwsContext& aws, const std::string& url,
+               const std::vector<aws::VisibilityChange>& release) {
+  std::size_t failed = 0;
+  std::string first_error;
+  for (std::size_t at = 0; at < release.size(); at += aws::SqsClient::kMaxBatchEntries) {
+    const auto end = std::min(release.size(), at + aws::SqsClient::kMaxBatchEntries);
+    auto released = aws.sqs().change_visibility_batch(
+        url, std::vector<aws::VisibilityChange>(release.begin() + static_cast<long>(at),
+                                                release.begin() + static_cast<long>(end)));
+    if (!released) {
+      failed += end - at;
+      if (first_error.empty()) first_error = released.error().to_string();
+    } else if (!released->ok()) {
+      failed += released->failed.size();
+      if (first_error.empty()) {
+        first_error = released->failed.front().code + ": " + released->failed.front().message;
+      }
+    }
+  }
+  if (failed != 0) {
+    fmt::print(stderr,
+               "salesflow dlq: {} of {} messages could not be handed back ({}); they reappear "
+               "within {} s\n",
+               failed, release.size(), first_error, kLookVisibilitySeconds);
+  }
+}
+
+// Receives up to `limit` distinct messages, then makes them all visible again
+// (also when a receive fails part way).
 tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsContext& aws,
                                                              const std::string& url,
                                                              std::size_t limit) {
@@ -100,14 +133,16 @@ tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsContext& aws,
   std::set<std::string> ids;
   std::vector<aws::VisibilityChange> release;
   int empty_receives = 0;
+  std::string error;
   while (seen.size() < limit && empty_receives < 2) {
     aws::ReceiveOptions options;
     options.max_messages = static_cast<int>(std::min<std::size_t>(10, limit - seen.size()));
     options.wait_seconds = 1;
-    options.visibility_timeout = 60;
+    options.visibility_timeout = kLookVisibilitySeconds;
     auto received = aws.sqs().receive(url, options);
     if (!received) {
-      return tl::make_unexpected(received.error().to_string());
+      error = received.error().to_string();
+      break;
     }
     empty_receives = received->empty() ? empty_receives + 1 : 0;
     for (auto& message : *received) {
@@ -117,18 +152,44 @@ tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsContext& aws,
       }
     }
   }
-  for (std::size_t at = 0; at < release.size(); at += aws::SqsClient::kMaxBatchEntries) {
-    const auto end = std::min(release.size(), at + aws::SqsClient::kMaxBatchEntries);
-    auto released = aws.sqs().change_visibility_batch(
-        url, std::vector<aws::VisibilityChange>(release.begin() + static_cast<long>(at),
-                                                release.begin() + static_cast<long>(end)));
-    if (!released) {
-      fmt::print(stderr,
-                 "salesflow dlq: handing messages back failed ({}); they reappear within 60 s\n",
-                 released.error().to_string());
-    }
+  hand_back(aws, url, release);
+  if (!error.empty()) {
+    return tl::make_unexpected(error);
   }
   return seen;
+}
+
+// Messages collapsed by envelope id: a crash or a lost lease can send an
+// envelope twice (a standard queue keeps both; a FIFO queue drops repeats
+// within 5 minutes). Messages that are not envelopes stay apart.
+struct Collapsed {
+  std::vector<EnvelopeView> envelopes;  // first message of each id, in receive order
+  std::vector<std::string> bodies;      // of those messages
+  std::vector<std::size_t> copies;      // messages per envelope
+  std::size_t repeats = 0;              // messages beyond the first of their id
+  std::size_t foreign = 0;              // messages that are not salesflow envelopes
+};
+
+Collapsed collapse(const std::vector<aws::SqsMessage>& messages) {
+  Collapsed out;
+  std::map<std::string, std::size_t> by_id;
+  for (const auto& message : messages) {
+    EnvelopeView view = view_of(message.body);
+    if (!view.parsed || view.id.empty()) {
+      ++out.foreign;
+      view.id = message.message_id;
+    } else if (const auto found = by_id.find(view.id); found != by_id.end()) {
+      ++out.copies[found->second];
+      ++out.repeats;
+      continue;
+    } else {
+      by_id.emplace(view.id, out.envelopes.size());
+    }
+    out.envelopes.push_back(std::move(view));
+    out.bodies.push_back(message.body);
+    out.copies.push_back(1);
+  }
+  return out;
 }
 
 int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
@@ -147,34 +208,39 @@ int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
     fmt::print(stderr, "salesflow dlq: {}\n", messages.error());
     return kExitFindings;
   }
+  const Collapsed collapsed = collapse(*messages);
   if (!stats) {
-    for (const auto& message : *messages) {
+    for (std::size_t i = 0; i < collapsed.envelopes.size(); ++i) {
+      const EnvelopeView& view = collapsed.envelopes[i];
       if (options.json) {
-        fmt::print("{}\n", message.body);
+        fmt::print("{}\n", collapsed.bodies[i]);
         continue;
       }
-      const EnvelopeView view = view_of(message.body);
       if (!view.parsed) {
-        fmt::print("{}  (not a salesflow envelope) {}\n", message.message_id, view.raw_excerpt);
+        fmt::print("{}  (not a salesflow envelope) {}\n", view.id, view.raw_excerpt);
         continue;
       }
       std::string codes;
       for (const auto& code : view.codes) {
         codes += (codes.empty() ? "" : ",") + code;
       }
-      fmt::print("{}  {}  {}  {}\n    {}\n", view.id, view.source, view.location, codes,
+      const std::string copies =
+          collapsed.copies[i] > 1 ? fmt::format("  ({} copies)", collapsed.copies[i]) : "";
+      fmt::print("{}  {}  {}  {}{}\n    {}\n", view.id, view.source, view.location, codes, copies,
                  view.raw_excerpt);
+    }
+    if (collapsed.repeats != 0 && !options.json) {
+      fmt::print("{} repeated messages of these envelopes (same id) not shown again\n",
+                 collapsed.repeats);
     }
     return kExitOk;
   }
 
   std::map<std::string, std::size_t> by_code;
   std::map<std::string, std::size_t> by_source;
-  std::size_t foreign = 0;
-  for (const auto& message : *messages) {
-    const EnvelopeView view = view_of(message.body);
+  const std::size_t foreign = collapsed.foreign;
+  for (const EnvelopeView& view : collapsed.envelopes) {
     if (!view.parsed) {
-      ++foreign;
       continue;
     }
     for (const auto& code : std::set<std::string>(view.codes.begin(), view.codes.end())) {
@@ -191,6 +257,10 @@ int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
     w.StartObject();
     key("messages");
     w.Uint64(messages->size());
+    key("envelopes");
+    w.Uint64(collapsed.envelopes.size() - foreign);
+    key("repeated_messages");
+    w.Uint64(collapsed.repeats);
     key("not_envelopes");
     w.Uint64(foreign);
     key("by_reason");
@@ -211,9 +281,15 @@ int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
     fmt::print("{}\n", buffer.GetString());
     return kExitOk;
   }
-  fmt::print("{} messages in {}{}\n", messages->size(), settings.resources.dlq,
-             messages->size() >= options.limit ? " (limit reached; there may be more)" : "");
-  fmt::print("by reason (a message counts once per code):\n");
+  fmt::print("{} messages in {}{}: {} envelopes", messages->size(), settings.resources.dlq,
+             messages->size() >= options.limit ? " (limit reached; there may be more)" : "",
+             collapsed.envelopes.size() - foreign);
+  if (collapsed.repeats != 0) {
+    fmt::print(", {} repeated messages (an envelope sent again after a crash; same id)",
+               collapsed.repeats);
+  }
+  fmt::print("\n");
+  fmt::print("by reason (an envelope counts once per code):\n");
   for (const auto& [code, count] : by_code) {
     fmt::print("  {:<18} {}\n", code, count);
   }

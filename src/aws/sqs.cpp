@@ -61,6 +61,12 @@ std::map<std::string, std::string> string_members(simdjson::dom::object object) 
   return members;
 }
 
+void write_fifo_members(JsonWriter& writer, const OutgoingMessage& message) {
+  if (!message.group_id.empty()) write_member(writer, "MessageGroupId", message.group_id);
+  if (!message.deduplication_id.empty())
+    write_member(writer, "MessageDeduplicationId", message.deduplication_id);
+}
+
 void write_message_attributes(JsonWriter& writer,
                               const std::map<std::string, std::string>& attributes) {
   if (attributes.empty()) return;
@@ -169,6 +175,7 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
         const OutgoingMessage& message = (*messages)[pending[position]];
         write_member(writer, "MessageBody", message.body);
         write_message_attributes(writer, message.attributes);
+        write_fifo_members(writer, message);
       });
     });
     ServiceCall call = runtime->json_call(kTarget, "SendMessageBatch", std::move(body));
@@ -384,6 +391,7 @@ Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage messa
     write_member(writer, "QueueUrl", queue_url);
     write_member(writer, "MessageBody", message.body);
     write_message_attributes(writer, message.attributes);
+    write_fifo_members(writer, message);
   });
   auto result = runtime_->call_blocking(make_call("SendMessage", std::move(body)));
   if (!result) return tl::unexpected(std::move(result.error()));

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aws/service.hpp"
@@ -35,7 +36,16 @@ struct ReceiveOptions {
 struct OutgoingMessage {
   std::string body;
   std::map<std::string, std::string> attributes;  // sent as DataType String
+  // FIFO queues only (empty: not sent). SQS drops a message whose
+  // deduplication id it accepted within the last 5 minutes, and answers it as sent.
+  std::string group_id;
+  std::string deduplication_id;
 };
+
+// Whether a queue (by name or URL) is a FIFO queue: SQS requires the ".fifo" suffix.
+[[nodiscard]] inline bool is_fifo_queue(std::string_view name_or_url) {
+  return name_or_url.ends_with(".fifo");
+}
 
 struct EntryFailure {
   std::size_t index = 0;  // into the input

@@ -6,7 +6,10 @@ namespace salesflow::pipeline {
 
 SqsMessageSink::SqsMessageSink(aws::SqsClient& client, std::string queue_url,
                                std::size_t max_batch_bytes)
-    : client_(client), queue_url_(std::move(queue_url)), max_batch_bytes_(max_batch_bytes) {}
+    : client_(client),
+      queue_url_(std::move(queue_url)),
+      max_batch_bytes_(max_batch_bytes),
+      fifo_(aws::is_fifo_queue(queue_url_)) {}
 
 void SqsMessageSink::send(std::vector<Message> messages,
                           std::function<void(std::size_t, std::string)> done,
@@ -14,8 +17,12 @@ void SqsMessageSink::send(std::vector<Message> messages,
   std::vector<aws::OutgoingMessage> outgoing;
   outgoing.reserve(messages.size());
   for (auto& message : messages) {
-    outgoing.push_back(
-        aws::OutgoingMessage{std::move(message.body), {{"envelope_id", message.id}}});
+    aws::OutgoingMessage entry{std::move(message.body), {{"envelope_id", message.id}}, {}, {}};
+    if (fifo_) {
+      entry.group_id = message.id;
+      entry.deduplication_id = message.id;
+    }
+    outgoing.push_back(std::move(entry));
   }
   const std::size_t count = outgoing.size();
   aws::SendBatchOptions options;

@@ -2,6 +2,13 @@
 // The DLQ as a MessageSink: SendMessageBatch packed by count and size; the
 // client resends entries that failed without sender fault and names the
 // ones that finally failed, which fail the object.
+//
+// A FIFO DLQ (its URL ends in ".fifo") gets each envelope's id as the
+// MessageDeduplicationId, so SQS itself drops a repeat sent within 5 minutes
+// (after a crash or a lost lease), and the same id as the MessageGroupId: SQS
+// holds back the later messages of a group while earlier ones are in flight,
+// so one group per source file would let a reader see at most 10 of its
+// rejects without deleting them; envelopes have no order that matters.
 
 #include <string>
 
@@ -23,6 +30,7 @@ class SqsMessageSink final : public MessageSink {
   aws::SqsClient& client_;
   std::string queue_url_;
   std::size_t max_batch_bytes_;
+  bool fifo_;
 };
 
 }  // namespace salesflow::pipeline
