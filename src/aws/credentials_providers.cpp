@@ -2,17 +2,20 @@
 
 #include <simdjson.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <optional>
 #include <pugixml.hpp>
 #include <sstream>
+#include <thread>
 #include <utility>
 
 #include "aws/config_profile.hpp"
 #include "aws/credentials_http.hpp"
 #include "aws/uri.hpp"
+#include "base/fatal.hpp"
 
 namespace salesflow::aws {
 namespace {
@@ -99,23 +102,50 @@ class StaticResultProvider final : public CredentialsProvider {
   const std::function<Result<Credentials>()> load_;
 };
 
+// Temporary credentials, refreshed ahead of time by a thread of its own, so
+// that no request attempt (retries run on the HTTP I/O thread) waits for STS,
+// IMDS or the container endpoint while the cached credentials still work. The
+// thread wakes when they come within `refresh_before` of their expiration (or
+// when get() sees that moment first, under an injected clock), fetches, and on
+// failure tries again after a back-off, serving the old ones meanwhile. Only
+// when none are cached or they have expired does get() fetch itself.
 class RefreshingProvider final : public CredentialsProvider {
  public:
   RefreshingProvider(std::function<Result<Credentials>()> fetch, Clock clock,
                      std::chrono::seconds refresh_before)
       : fetch_(std::move(fetch)), clock_(std::move(clock)), refresh_before_(refresh_before) {}
 
+  ~RefreshingProvider() override {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (refresher_.joinable()) refresher_.join();
+  }
+  RefreshingProvider(const RefreshingProvider&) = delete;
+  RefreshingProvider& operator=(const RefreshingProvider&) = delete;
+
   Result<Credentials> get() override {
-    const std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     const auto now = clock_();
-    if (cached_ && !due(*cached_, now)) return *cached_;
-    Result<Credentials> fetched = fetch_();
+    if (cached_ && !expired(*cached_, now)) {
+      if (due(*cached_, now)) {
+        refresh_wanted_ = true;
+        lock.unlock();
+        wake_.notify_all();
+      }
+      return *cached_;
+    }
+    lock.unlock();
+    // Nothing usable: this caller has to wait for a fetch.
+    Result<Credentials> fetched = fetch_serialised();
+    lock.lock();
     if (fetched) {
-      cached_ = *fetched;
+      store(*fetched);
       return fetched;
     }
-    // A failed refresh is no outage while the old credentials still work.
-    if (cached_ && (!cached_->expiration || *cached_->expiration > now)) return *cached_;
+    if (cached_ && !expired(*cached_, clock_())) return *cached_;  // refreshed meanwhile
     return fetched;
   }
 
@@ -123,12 +153,68 @@ class RefreshingProvider final : public CredentialsProvider {
   bool due(const Credentials& credentials, std::chrono::system_clock::time_point now) const {
     return credentials.expiration && *credentials.expiration - refresh_before_ <= now;
   }
+  static bool expired(const Credentials& credentials, std::chrono::system_clock::time_point now) {
+    return credentials.expiration && *credentials.expiration <= now;
+  }
+
+  Result<Credentials> fetch_serialised() {
+    const std::lock_guard fetching(fetch_mutex_);
+    return fetch_();
+  }
+
+  // Under mutex_. Starts the refresher the first time temporary credentials arrive.
+  void store(Credentials credentials) {
+    const bool temporary = credentials.expiration.has_value();
+    cached_ = std::move(credentials);
+    refresh_wanted_ = false;
+    if (temporary && !refresher_.joinable()) {
+      refresher_ = std::thread(
+          [this] { base::run_or_die("credentials refresher", [this] { refresh_loop(); }); });
+    }
+    wake_.notify_all();
+  }
+
+  void refresh_loop() {
+    std::unique_lock lock(mutex_);
+    auto retry_after = std::chrono::seconds(0);
+    while (!stopping_) {
+      if (retry_after.count() > 0) {
+        // After a failed refresh: back off whatever get() asks meanwhile.
+        wake_.wait_for(lock, retry_after, [this] { return stopping_; });
+      } else {
+        const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+            *cached_->expiration - refresh_before_ - clock_());
+        wake_.wait_for(lock, std::min<std::chrono::milliseconds>(until, std::chrono::hours(1)),
+                       [this] { return stopping_ || refresh_wanted_ || due(*cached_, clock_()); });
+      }
+      if (stopping_) return;
+      if (retry_after.count() == 0 && !refresh_wanted_ && !due(*cached_, clock_())) continue;
+      refresh_wanted_ = false;
+      lock.unlock();
+      Result<Credentials> fetched = fetch_serialised();
+      lock.lock();
+      if (fetched) {
+        retry_after = std::chrono::seconds(0);
+        cached_ = std::move(*fetched);
+        refresh_wanted_ = false;  // asked for while the fetch ran: answered by it
+        if (!cached_->expiration) return;  // permanent now: nothing more to refresh
+      } else {
+        // Still serving the old ones; try again soon, well before they expire.
+        retry_after = std::chrono::seconds(10);
+      }
+    }
+  }
 
   const std::function<Result<Credentials>()> fetch_;
   const Clock clock_;
   const std::chrono::seconds refresh_before_;
-  std::mutex mutex_;
+  std::mutex fetch_mutex_;  // one fetch at a time
+  std::mutex mutex_;        // guards the members below
+  std::condition_variable wake_;
   std::optional<Credentials> cached_;
+  bool refresh_wanted_ = false;
+  bool stopping_ = false;
+  std::thread refresher_;
 };
 
 class ChainProvider final : public CredentialsProvider {

@@ -12,9 +12,11 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -473,14 +475,35 @@ TEST_F(WebIdentityCredentials, MissingTokenFileIsAnError) {
 
 // --- refresh -----------------------------------------------------------------------
 
-TEST(RefreshingCredentials, RefreshesFiveMinutesBeforeExpiryAndSurvivesAFailedRefresh) {
+// Refreshes ahead, on a thread of its own: get() never waits for a fetch
+// while the cached credentials are valid (a request attempt on the HTTP I/O
+// thread must not stall on STS), and a failed refresh keeps serving them.
+TEST(RefreshingCredentials, RefreshesAheadWithoutMakingCallersWaitAndSurvivesAFailedRefresh) {
   const auto t0 = std::chrono::sys_days(std::chrono::year(2024) / 1 / 1) + 0s;
+  std::mutex mutex;
+  std::condition_variable fetched;
   std::chrono::system_clock::time_point now = t0;
   int fetches = 0;
   bool failing = false;
+  bool blocked = false;  // a fetch hangs until released, as a stalled endpoint does
+  const auto clock = [&] {
+    const std::lock_guard lock(mutex);
+    return now;
+  };
+  const auto set_now = [&](std::chrono::system_clock::time_point t) {
+    const std::lock_guard lock(mutex);
+    now = t;
+  };
+  const auto wait_for_fetches = [&](int count) {
+    std::unique_lock lock(mutex);
+    return fetched.wait_for(lock, 10s, [&] { return fetches >= count; });
+  };
   const auto provider = make_refreshing_credentials(
       [&]() -> Result<Credentials> {
+        std::unique_lock lock(mutex);
+        fetched.wait(lock, [&] { return !blocked; });
         ++fetches;
+        fetched.notify_all();
         if (failing) {
           AwsError error;
           error.code = "ConnectionError";
@@ -488,25 +511,51 @@ TEST(RefreshingCredentials, RefreshesFiveMinutesBeforeExpiryAndSurvivesAFailedRe
         }
         return Credentials{"ASIA" + std::to_string(fetches), "s", "t", now + 1h};
       },
-      [&] { return now; }, 300s);
+      clock, 300s);
 
-  EXPECT_EQ(provider->get()->access_key_id, "ASIA1");
-  now = t0 + 54min;
+  EXPECT_EQ(provider->get()->access_key_id, "ASIA1");  // nothing cached: the caller fetches
+  set_now(t0 + 54min);
   EXPECT_EQ(provider->get()->access_key_id, "ASIA1");
   EXPECT_EQ(fetches, 1);
-  now = t0 + 55min;  // five minutes before expiry
-  EXPECT_EQ(provider->get()->access_key_id, "ASIA2");
-  EXPECT_EQ(fetches, 2);
 
-  failing = true;
-  now = t0 + 55min + 56min;  // due for refresh, still valid for four minutes
+  // Due for refresh while the endpoint stalls: callers still get the valid ones at once.
+  {
+    const std::lock_guard lock(mutex);
+    blocked = true;
+  }
+  set_now(t0 + 55min);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(provider->get()->access_key_id, "ASIA1");
+  {
+    const std::lock_guard lock(mutex);
+    blocked = false;
+  }
+  fetched.notify_all();
+  ASSERT_TRUE(wait_for_fetches(2));
+  for (int i = 0; i < 100 && provider->get()->access_key_id != "ASIA2"; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
   EXPECT_EQ(provider->get()->access_key_id, "ASIA2");
-  now = t0 + 55min + 61min;  // expired and the refresh fails
+
+  // The refresh fails: the old credentials are served while they are valid.
+  {
+    const std::lock_guard lock(mutex);
+    failing = true;
+  }
+  set_now(t0 + 55min + 56min);  // ASIA2 due, still valid for four minutes
+  EXPECT_EQ(provider->get()->access_key_id, "ASIA2");
+  ASSERT_TRUE(wait_for_fetches(3));
+  EXPECT_EQ(provider->get()->access_key_id, "ASIA2");
+  set_now(t0 + 55min + 61min);  // expired, and the caller's own fetch fails
   const auto expired = provider->get();
   ASSERT_FALSE(expired);
   EXPECT_EQ(expired.error().code, "ConnectionError");
-  failing = false;
-  EXPECT_EQ(provider->get()->access_key_id, "ASIA5");
+  {
+    const std::lock_guard lock(mutex);
+    failing = false;
+  }
+  const auto again = provider->get();
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->access_key_id, "ASIA2");
 }
 
 TEST(Iso8601, ParsesUtcTimestamps) {
