@@ -393,10 +393,15 @@ Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
 }
 
 Result<TableDescription> DynamoDbClient::describe_table(std::string table) {
-  return call_json_blocking(
-      *runtime_, make_call("DescribeTable", table_body(table)), [](simdjson::dom::element root) {
+  auto read = call_json_blocking(
+      *runtime_, make_call("DescribeTable", table_body(table)),
+      [](simdjson::dom::element root) -> Result<TableDescription> {
+        simdjson::dom::element table_node;
+        if (root["Table"].get(table_node) != simdjson::SUCCESS || !table_node.is_object()) {
+          return tl::unexpected(AwsError{"dynamodb", "DescribeTable", 0, "InvalidResponse",
+                                         "the answer has no Table object", "", false, 1});
+        }
         TableDescription description;
-        const simdjson::dom::element table_node = root["Table"].value_unsafe();
         description.name = string_member(table_node, "TableName");
         description.status = string_member(table_node, "TableStatus");
         std::int64_t count = 0;
@@ -405,6 +410,8 @@ Result<TableDescription> DynamoDbClient::describe_table(std::string table) {
         }
         return description;
       });
+  if (!read) return tl::unexpected(std::move(read.error()));
+  return std::move(*read);
 }
 
 Result<TableDescription> DynamoDbClient::wait_until_active(std::string table,
