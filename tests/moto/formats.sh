@@ -4,10 +4,11 @@
 # (which moto's events encode as '+' and %2F; S3 and the local stack keep '/').
 # Keys with '+', '%' or non-ASCII characters are not used here: moto 5.2 in
 # IAM mode refuses every S3 request for such a key, from any client, as
-# SignatureDoesNotMatch (tools/localaws/README.md); tests/e2e/formats.sh covers them. The worker and the backfill run as a least-privilege
-# IAM user; any signature or access error fails the test. Faults are not
-# tested here: moto cannot inject them (tests/e2e/faults.sh does, on the
-# local stack).
+# SignatureDoesNotMatch (tools/localaws/README.md); keys.sh runs them through
+# moto without authentication. The worker and the backfill run as a
+# least-privilege IAM user; any signature or access error fails the test.
+# Faults are not tested here: moto cannot inject them (tests/e2e/faults.sh
+# does, on the local stack).
 source "$(dirname "$0")/lib/moto.sh"
 
 DATA="$WORK_DIR/data"

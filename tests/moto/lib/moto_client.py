@@ -15,6 +15,8 @@
   moto_client.py drain ENDPOINT QUEUE OUT           every message of QUEUE as JSON Lines, not deleted
   moto_client.py depth ENDPOINT QUEUE               visible + in flight + delayed messages
   moto_client.py get-item ENDPOINT TABLE ORDER_ID   one item as DynamoDB JSON
+  moto_client.py event-keys ENDPOINT QUEUE          the raw (encoded) keys of the S3 events in
+                                                    QUEUE, sorted; the messages stay visible
 All but `users` use the credentials of the environment (the admin's).
 """
 import json
@@ -163,8 +165,27 @@ def get_item(endpoint, table, order_id):
     print(json.dumps(item.get("Item", {}), ensure_ascii=False))
 
 
+def event_keys(endpoint, queue):
+    sqs = client("sqs", endpoint)
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    keys = set()
+    held = []
+    for _ in range(5):
+        for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                           VisibilityTimeout=60).get("Messages", []):
+            held.append(message["ReceiptHandle"])
+            for record in json.loads(message["Body"]).get("Records", []):
+                keys.add(record["s3"]["object"]["key"])
+    # Visible again at once: with a VisibilityTimeout of 0 in ReceiveMessage
+    # itself, moto 5.2 kept them hidden for the queue's default.
+    for handle in held:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    print(json.dumps(sorted(keys), ensure_ascii=False, separators=(",", ":")))
+
+
 COMMANDS = {"users": users, "expect-denied": expect_denied, "upload": upload, "scan": scan,
-            "drain": drain, "depth": depth, "get-item": get_item}
+            "drain": drain, "depth": depth, "get-item": get_item,
+            "event-keys": event_keys}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
