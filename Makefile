@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench format tidy clean
+.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench chaos format tidy clean
 
 all: build
 
@@ -61,6 +61,11 @@ demo: build
 
 bench: build
 	bash scripts/run-benchmarks.sh $(BUILD)
+
+# Workers killed at random through a TCP fault proxy, then the exact check of
+# table and DLQ; not part of `test`, bounded by CHAOS_SECONDS (docs/reliability.md).
+chaos: build
+	bash scripts/chaos.sh $(BUILD)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
