@@ -1,11 +1,10 @@
 #include "app/settings.hpp"
 
+#include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
 
 namespace salesflow::app {
 
@@ -17,8 +16,8 @@ tl::expected<core::Rules, std::string> load_rules(const Settings& settings) {
   std::ostringstream text;
   text << file.rdbuf();
   if (!file) {
-    return tl::make_unexpected(settings.rules_file + ": cannot read the rules file: " +
-                               std::strerror(errno));
+    return tl::make_unexpected(settings.rules_file +
+                               ": cannot read the rules file: " + std::strerror(errno));
   }
   return core::Rules::from_toml_string(text.str(), settings.rules_file);
 }
@@ -74,8 +73,8 @@ void add_global_options(CLI::App& root, Settings& settings) {
                   "Rules file (TOML, docs/rules.md); default: built-in rules")
       ->check(CLI::ExistingFile);
   root.add_option("--format", settings.format,
-                  "Input format: auto (from content), jsonl, array, wrapped")
-      ->check(CLI::IsMember({"auto", "jsonl", "array", "wrapped"}))
+                  "Input format: auto (from content), jsonl, array, wrapped, concatenated")
+      ->check(CLI::IsMember({"auto", "jsonl", "array", "wrapped", "concatenated"}))
       ->capture_default_str();
   root.add_option("--wrapper-member", settings.wrapper_member,
                   "Member of a wrapper object holding the array of records")
