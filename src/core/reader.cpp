@@ -21,7 +21,9 @@ struct Decision {
 
 // Applies the rule for a stream starting with '{' (see reader.hpp) to
 // view[begin, ...). `final`: no more bytes will be examined; `whole`: the
-// view is the whole stream.
+// view is the whole stream and shorter than the examined limit (a stream of
+// exactly the limit is read as one whose first value does not end within it,
+// whatever the chunks, since fed in pieces it is only seen whole at its end).
 Verdict examine_object(std::string_view view, std::size_t begin, bool final, bool whole,
                        std::string_view wrapper_member) {
   std::uint64_t depth = 0;
@@ -134,7 +136,7 @@ Decision decide(std::string_view data, bool at_end, const ReaderOptions& options
     decision.verdict = Verdict::array;
   } else if (view[pos] == '{') {
     decision.verdict =
-        examine_object(view, pos, final, at_end && data.size() <= examined, options.wrapper_member);
+        examine_object(view, pos, final, at_end && data.size() < examined, options.wrapper_member);
   } else if (may_start_json_scalar(view[pos])) {
     decision.verdict = Verdict::json_lines;
   } else {

@@ -127,6 +127,21 @@ TEST(ReaderConcatDetection, FirstDocumentLongerThanTheLimitIsAFaultAndReadingGoe
             (std::vector<Fault>{{0, big.size(), 0, ReasonCode::too_large, make_excerpt(big)}}));
 }
 
+TEST(ReaderConcatDetection, StreamOfExactlyTheLimitIsReadTheSameWhateverTheChunks) {
+  // Fed whole, the first 16 bytes decide before the end is known; fed in
+  // pieces, only at the end: both must take the first document as unfinished
+  // within the limit.
+  ReaderOptions options;
+  options.max_record_bytes = 16;
+  const std::string input = "{\n  \"a\": \"012345";
+  ASSERT_EQ(input.size(), 16U);
+  const Collected got = read(input, options);
+  EXPECT_EQ(got.format, InputFormat::concatenated);
+  EXPECT_TRUE(got.records.empty());
+  EXPECT_EQ(got.faults,
+            (std::vector<Fault>{{0, 16, 0, ReasonCode::malformed_json, make_excerpt(input)}}));
+}
+
 TEST(ReaderConcatDetection, ParseAndPrintTheFormatName) {
   EXPECT_EQ(parse_input_format("concatenated"), InputFormat::concatenated);
   EXPECT_EQ(to_string(InputFormat::concatenated), "concatenated");
