@@ -34,8 +34,8 @@
 //       * otherwise (V is followed by nothing but whitespace, or by other bytes
 //         on the same line, or V does not end within max_record_bytes, or the
 //         stream ends inside V): wrapped if W, else JSON Lines. Except: M, V
-//         does not end within max_record_bytes and the stream goes on, not W:
-//         concatenated (the first document is oversize).
+//         does not end within max_record_bytes and the stream is at least
+//         that long, not W: concatenated (the first document is oversize).
 //     Only the first max_record_bytes of the stream are examined, so deciding
 //     buffers at most that much (plus one chunk). Consequences: `{"foo":1}` is
 //     JSON Lines with one record (which the validator rejects); a JSON Lines
