@@ -78,10 +78,11 @@ Output run(std::string_view input, const std::vector<std::size_t>& cuts,
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  // First byte: format and record limit; second: chunk size seed.
+  // First byte: format (low 3 bits, modulo the 5 formats) and record limit;
+  // second: chunk size seed.
   ReaderOptions options;
-  options.format = static_cast<InputFormat>(data[0] & 3);
-  options.max_record_bytes = (data[0] >> 2) == 0 ? std::size_t{16} << 20 : (data[0] >> 2) * 4;
+  options.format = static_cast<InputFormat>((data[0] & 7) % 5);
+  options.max_record_bytes = (data[0] >> 3) == 0 ? std::size_t{16} << 20 : (data[0] >> 3) * 4;
   const unsigned seed = data[1];
   const std::string_view input(reinterpret_cast<const char*>(data) + 2, size - 2);
 

@@ -77,8 +77,8 @@ void add_global_options(CLI::App& root, Settings& settings) {
                   "Rules file (TOML, docs/rules.md); default: built-in rules")
       ->check(CLI::ExistingFile);
   root.add_option("--format", settings.format,
-                  "Input format: auto (from content), jsonl, array, wrapped")
-      ->check(CLI::IsMember({"auto", "jsonl", "array", "wrapped"}))
+                  "Input format: auto (from content), jsonl, array, wrapped, concatenated")
+      ->check(CLI::IsMember({"auto", "jsonl", "array", "wrapped", "concatenated"}))
       ->capture_default_str();
   root.add_option("--wrapper-member", settings.wrapper_member,
                   "Member of a wrapper object holding the array of records")

@@ -11,7 +11,7 @@ namespace {
 
 constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
-enum class Verdict { undecided, json_lines, array, wrapped, not_json, wrong_shape };
+enum class Verdict { undecided, json_lines, array, wrapped, concatenated, not_json };
 
 struct Decision {
   Verdict verdict = Verdict::undecided;
@@ -19,13 +19,12 @@ struct Decision {
   std::size_t content = 0;  // index of the first non-whitespace byte
 };
 
-constexpr bool may_start_json_scalar(char c) {
-  return c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
-}
-
 // Applies the rule for a stream starting with '{' (see reader.hpp) to
-// view[begin, ...). `final`: no more bytes will be examined.
-Verdict examine_object(std::string_view view, std::size_t begin, bool final,
+// view[begin, ...). `final`: no more bytes will be examined; `whole`: the
+// view is the whole stream and shorter than the examined limit (a stream of
+// exactly the limit is read as one whose first value does not end within it,
+// whatever the chunks, since fed in pieces it is only seen whole at its end).
+Verdict examine_object(std::string_view view, std::size_t begin, bool final, bool whole,
                        std::string_view wrapper_member) {
   std::uint64_t depth = 0;
   bool in_string = false;
@@ -82,14 +81,22 @@ Verdict examine_object(std::string_view view, std::size_t begin, bool final,
     }
   }
   const Verdict by_member = has_wrapper_array ? Verdict::wrapped : Verdict::json_lines;
-  if (!closed) return final ? by_member : Verdict::undecided;
+  // A first value over several lines means the first line is no JSON Lines record.
+  const Verdict multi_line = has_wrapper_array ? Verdict::wrapped : Verdict::concatenated;
+  if (!closed) {
+    if (!final) return Verdict::undecided;
+    return spans_lines && !whole ? multi_line : by_member;
+  }
+  if (spans_lines) return multi_line;
   bool newline = false;
   for (++pos; pos < view.size() && is_json_space(view[pos]); ++pos) {
     newline = newline || view[pos] == '\n';
   }
-  if (pos < view.size()) return newline ? Verdict::json_lines : by_member;
-  if (!final) return Verdict::undecided;
-  return !has_wrapper_array && spans_lines ? Verdict::wrong_shape : by_member;
+  if (pos < view.size()) {
+    if (newline) return Verdict::json_lines;
+    return !has_wrapper_array && view[pos] == '{' ? Verdict::concatenated : by_member;
+  }
+  return final ? by_member : Verdict::undecided;
 }
 
 // Decides the format from the stream's first bytes `data`; `at_end`: that is
@@ -111,6 +118,9 @@ Decision decide(std::string_view data, bool at_end, const ReaderOptions& options
     case InputFormat::wrapped:
       decision.verdict = Verdict::wrapped;
       return decision;
+    case InputFormat::concatenated:
+      decision.verdict = Verdict::concatenated;
+      return decision;
     case InputFormat::automatic:
       break;
   }
@@ -125,7 +135,8 @@ Decision decide(std::string_view data, bool at_end, const ReaderOptions& options
   } else if (view[pos] == '[') {
     decision.verdict = Verdict::array;
   } else if (view[pos] == '{') {
-    decision.verdict = examine_object(view, pos, final, options.wrapper_member);
+    decision.verdict =
+        examine_object(view, pos, final, at_end && data.size() < examined, options.wrapper_member);
   } else if (may_start_json_scalar(view[pos])) {
     decision.verdict = Verdict::json_lines;
   } else {
@@ -146,13 +157,16 @@ std::string_view to_string(InputFormat format) {
       return "array";
     case InputFormat::wrapped:
       return "wrapped";
+    case InputFormat::concatenated:
+      return "concatenated";
   }
   return "auto";
 }
 
 std::optional<InputFormat> parse_input_format(std::string_view name) {
-  for (const InputFormat format : {InputFormat::automatic, InputFormat::json_lines,
-                                   InputFormat::array, InputFormat::wrapped}) {
+  for (const InputFormat format :
+       {InputFormat::automatic, InputFormat::json_lines, InputFormat::array, InputFormat::wrapped,
+        InputFormat::concatenated}) {
     if (to_string(format) == name) return format;
   }
   return std::nullopt;
@@ -280,22 +294,16 @@ bool RecordReader::try_start(std::string_view prefix, bool at_end) {
       splitter_.emplace<ArraySplitter>(ArrayLayout::wrapped, options_.wrapper_member, decision.bom,
                                        options_.max_record_bytes);
       return true;
+    case Verdict::concatenated:
+      detected_ = InputFormat::concatenated;
+      splitter_.emplace<ConcatSplitter>(decision.bom, options_.max_record_bytes);
+      return true;
     case Verdict::not_json:
       splitter_.emplace<NotJson>(
           NotJson{decision.content,
                   decision.bom,
                   {},
                   "not JSON: the content starts with neither '{', '[' nor a JSON value"});
-      return true;
-    case Verdict::wrong_shape:
-      detected_ = InputFormat::wrapped;
-      splitter_.emplace<NotJson>(
-          NotJson{decision.content,
-                  decision.bom,
-                  {},
-                  "wrong top-level shape: one JSON object over several lines with no \"" +
-                      options_.wrapper_member +
-                      "\" array; expected JSON Lines, a JSON array, or a wrapper object"});
       return true;
   }
   return false;
@@ -306,6 +314,8 @@ void RecordReader::feed_splitter(std::string_view bytes, Emitter& out) {
     lines->feed(bytes, out);
   } else if (auto* array = std::get_if<ArraySplitter>(&splitter_)) {
     array->feed(bytes, out);
+  } else if (auto* concat = std::get_if<ConcatSplitter>(&splitter_)) {
+    concat->feed(bytes, out);
   } else if (auto* not_json = std::get_if<NotJson>(&splitter_)) {
     const std::uint64_t end = not_json->next + bytes.size();
     if (end > not_json->begin) {
@@ -328,6 +338,8 @@ void RecordReader::finish_splitter(Emitter& out) {
     lines->finish(out);
   } else if (auto* array = std::get_if<ArraySplitter>(&splitter_)) {
     array->finish(out);
+  } else if (auto* concat = std::get_if<ConcatSplitter>(&splitter_)) {
+    concat->finish(out);
   } else if (auto* not_json = std::get_if<NotJson>(&splitter_)) {
     out.fault(not_json->begin, not_json->next, ReasonCode::invalid_format, not_json->why,
               not_json->excerpt);

@@ -22,19 +22,27 @@
 //   - '{': the first top-level value V (scanned with string/escape tracking and
 //     one nesting depth for [] and {}) is examined; W = "V has a member whose
 //     unescaped name is options.wrapper_member at V's top level and whose value
-//     starts with '['". Then:
+//     starts with '['", M = "V spans several lines" (a '\n' outside strings
+//     before V ends, or within the examined bytes). Then:
+//       * V ends and M (its first line is not a whole JSON value, so this is
+//         not JSON Lines): wrapped if W, else concatenated, whatever follows
+//         V. A pretty-printed record, alone or followed by more (`jq . file`),
+//         is concatenated.
 //       * V ends and the next non-whitespace byte is on a later line: JSON Lines.
-//       * otherwise (V is followed by nothing but whitespace, or by more bytes on
-//         the same line, or V does not end within max_record_bytes): wrapped if
-//         W, else JSON Lines.
+//       * V ends and is followed on the same line by '{' and not W
+//         (`{"a":1}{"b":2}`): concatenated.
+//       * otherwise (V is followed by nothing but whitespace, or by other bytes
+//         on the same line, or V does not end within max_record_bytes, or the
+//         stream ends inside V): wrapped if W, else JSON Lines. Except: M, V
+//         does not end within max_record_bytes and the stream is at least
+//         that long, not W: concatenated (the first document is oversize).
 //     Only the first max_record_bytes of the stream are examined, so deciding
 //     buffers at most that much (plus one chunk). Consequences: `{"foo":1}` is
 //     JSON Lines with one record (which the validator rejects); a JSON Lines
-//     object whose single line is `{"orders":[...]}` is read as wrapped.
-//     Exception: V spans several lines, is followed by nothing but whitespace and
-//     W is false (a pretty-printed object that is neither a record per line nor a
-//     wrapper): the wrong top-level shape, one FileFault (invalid_format) for the
-//     whole stream instead of one malformed record per line.
+//     object whose single line is `{"orders":[...]}` is read as wrapped; a
+//     JSON Lines file gives the same records as it would as concatenated; a
+//     stream whose first multi-line document never closes is JSON Lines (force
+//     `concatenated` to have it resynchronised; see split_concat.hpp).
 //   - '"', '-', a digit, 't', 'f' or 'n' (a JSON scalar could start here): JSON
 //     Lines; each line is one record (a top-level `42` is a record the validator
 //     rejects as the wrong type).
@@ -42,8 +50,8 @@
 //     [first non-whitespace byte, end of stream), and no records.
 // The byte order mark is skipped: offsets still count it, records never hold it.
 //
-// See split_lines.hpp and split_array.hpp for how each format is split, and
-// how malformed or oversize content becomes faults. Together, records and
+// See split_lines.hpp, split_array.hpp and split_concat.hpp for how each
+// format is split, and how malformed or oversize content becomes faults. Together, records and
 // faults cover every byte of the stream that is not whitespace or structure
 // (brackets, commas, the wrapper object's other members).
 //
@@ -64,14 +72,15 @@
 #include "core/gzip_inflater.hpp"
 #include "core/split_array.hpp"
 #include "core/split_common.hpp"
+#include "core/split_concat.hpp"
 #include "core/split_lines.hpp"
 
 namespace salesflow::core {
 
-enum class InputFormat { automatic, json_lines, array, wrapped };
+enum class InputFormat { automatic, json_lines, array, wrapped, concatenated };
 
 std::string_view to_string(InputFormat format);
-// Parses "auto", "jsonl", "array" or "wrapped".
+// Parses "auto", "jsonl", "array", "wrapped" or "concatenated".
 std::optional<InputFormat> parse_input_format(std::string_view name);
 
 struct ReaderOptions {
@@ -108,7 +117,8 @@ class RecordReader {
     std::string excerpt;
     std::string why;  // the fault's message
   };
-  using Splitter = std::variant<std::monostate, LineSplitter, ArraySplitter, NotJson>;
+  using Splitter =
+      std::variant<std::monostate, LineSplitter, ArraySplitter, ConcatSplitter, NotJson>;
   class DecompressedSink;
 
   void feed_raw(std::string_view raw, Emitter& out);

@@ -16,7 +16,7 @@ struct RawRecord {
   std::string_view text;
   std::uint64_t index = 0;   // 0-based position among the object's records
   std::uint64_t offset = 0;  // byte offset of the first byte of `text` in the decompressed stream
-  std::uint64_t line = 0;    // 1-based line number for JSON Lines; 0 for other formats
+  std::uint64_t line = 0;    // 1-based line where it starts (JSON Lines, concatenated); else 0
 };
 
 enum class ReasonCode {

@@ -10,13 +10,6 @@ namespace salesflow::core {
 
 namespace {
 
-// Bytes a bare (unquoted) scalar is made of: numbers, true, false, null, and
-// near misses of them, which the validator then rejects.
-constexpr bool is_bare_byte(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
-         c == '-' || c == '.';
-}
-
 // The scan's state at a 64-byte block boundary, in the form the masks use.
 struct BlockCarry {
   std::uint64_t depth;

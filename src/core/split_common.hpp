@@ -47,6 +47,18 @@ constexpr bool is_json_space(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+// Bytes a bare (unquoted) scalar is made of: numbers, true, false, null, and
+// near misses of them, which the validator then rejects.
+constexpr bool is_bare_byte(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '+' ||
+         c == '-' || c == '.';
+}
+
+// Whether a JSON scalar (string, number, true, false, null) could start with `c`.
+constexpr bool may_start_json_scalar(char c) {
+  return c == '"' || c == '-' || (c >= '0' && c <= '9') || c == 't' || c == 'f' || c == 'n';
+}
+
 // A printable rendering of the first kExcerptBytes of `raw`: valid UTF-8 and
 // printable ASCII are kept, line breaks and tabs become spaces, every other
 // byte becomes '?'. The result is always valid UTF-8.

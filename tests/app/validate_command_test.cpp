@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -151,6 +152,62 @@ TEST_F(ValidateCommand, FormatOverrideWins) {
   const auto f = parser.parse(outcome.out)["files"].at(0);
   EXPECT_EQ(uint64_t(f["records"]), 3U);
   EXPECT_EQ(uint64_t(f["reasons"]["malformed_json"]), 2U);
+}
+
+// `jq .` itself pretty-prints the records, one document after another.
+TEST_F(ValidateCommand, JqPrettyPrintedFileIsReadAsConcatenatedDocuments) {
+  std::string lines;
+  for (int i = 0; i < 5; ++i) {
+    lines += R"({"order-info":{"OrderId":"P)" + std::to_string(i) +
+             R"("},"contact-info":{"email":"p@example.com"}})" + "\n";
+  }
+  lines += kNoContact + "\n";
+  const auto source = write("orders.jsonl", lines);
+  const std::string pretty_path = (dir_ / "orders.json").string();
+  ASSERT_EQ(std::system(("jq . " + source + " > '" + pretty_path + "'").c_str()), 0);
+  const Outcome outcome = run("validate --json '" + pretty_path + "'");
+  EXPECT_EQ(outcome.status, 1) << outcome.out;
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_EQ(std::string_view(f["format"]), "concatenated");
+  EXPECT_EQ(uint64_t(f["records"]), 6U);
+  EXPECT_EQ(uint64_t(f["valid"]), 5U);
+  EXPECT_EQ(uint64_t(f["rejected"]), 1U);
+  EXPECT_EQ(uint64_t(f["reasons"]["missing"]), 1U);
+  EXPECT_EQ(uint64_t(f["file_faults"]), 0U);
+  // jq writes 8 lines per record here: the rejected sixth starts on line 41.
+  const Outcome human = run("validate '" + pretty_path + "'");
+  EXPECT_NE(human.out.find("concatenated"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("record 5 (line 41,"), std::string::npos) << human.out;
+}
+
+TEST_F(ValidateCommand, DamagedDocumentInAJqFileCostsOnlyItself) {
+  std::string pretty;
+  for (int i = 0; i < 4; ++i) {
+    pretty += "{\n  \"order-info\": {\n    \"OrderId\": \"D" + std::to_string(i) +
+              "\"\n  },\n  \"contact-info\": {\n    \"email\": \"d@example.com\"\n  }\n}\n";
+    if (i == 1) pretty += "{\n  \"order-info\": {\n    \"OrderId\": \"cut\n";
+  }
+  const auto file = write("damaged.json", pretty);
+  const Outcome outcome = run("validate --json " + file);
+  EXPECT_EQ(outcome.status, 1) << outcome.out;
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_EQ(std::string_view(f["format"]), "concatenated");
+  EXPECT_EQ(uint64_t(f["records"]), 4U);
+  EXPECT_EQ(uint64_t(f["valid"]), 4U);
+  EXPECT_EQ(uint64_t(f["file_faults"]), 1U);
+}
+
+TEST_F(ValidateCommand, FormatConcatenatedCanBeForced) {
+  const auto file = write("lines.jsonl", kGood + "\n" + kNoContact + "\n");
+  const Outcome outcome = run("validate --json --format concatenated " + file);
+  EXPECT_EQ(outcome.status, 1);
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_EQ(std::string_view(f["format"]), "concatenated");
+  EXPECT_EQ(uint64_t(f["records"]), 2U);
+  EXPECT_EQ(run("validate --format concatenate " + file).status, 2);
 }
 
 TEST_F(ValidateCommand, RulesFileErrorsNameTheLine) {

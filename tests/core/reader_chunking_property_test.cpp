@@ -76,6 +76,17 @@ struct Rendered {
 Rendered render(const std::vector<std::string>& records, InputFormat format, bool bom, bool crlf) {
   Rendered out{bom ? "\xEF\xBB\xBF" : "", records};
   const std::string eol = crlf ? "\r\n" : "\n";
+  if (format == InputFormat::concatenated) {
+    // Each record over three lines, as a pretty-printer breaks it, and the
+    // documents one after another with varying whitespace, or none.
+    const std::string separators[] = {eol, eol + eol, " ", ""};
+    for (std::size_t i = 0; i < records.size(); ++i) {
+      const std::string& r = records[i];
+      out.records[i] = "{" + eol + "  " + r.substr(1, r.size() - 2) + eol + "}";
+      out.bytes += out.records[i] + separators[r.size() % 4];
+    }
+    return out;
+  }
   if (format == InputFormat::json_lines) {
     for (const auto& r : records) out.bytes += r + eol + (r.size() % 3 == 0 ? " \t" + eol : "");
     return out;
@@ -102,8 +113,8 @@ std::vector<std::size_t> random_cuts(std::size_t size, int most = 64) {
 
 RC_GTEST_PROP(ReaderChunking, WellFormedInputsGiveTheirRecordsWhateverTheChunks, ()) {
   const auto records = *rc::gen::resize(24, rc::gen::container<std::vector<std::string>>(record()));
-  const auto format =
-      *rc::gen::element(InputFormat::json_lines, InputFormat::array, InputFormat::wrapped);
+  const auto format = *rc::gen::element(InputFormat::json_lines, InputFormat::array,
+                                        InputFormat::wrapped, InputFormat::concatenated);
   const bool bom = *rc::gen::arbitrary<bool>();
   const bool crlf = *rc::gen::arbitrary<bool>();
   const Rendered input = render(records, format, bom, crlf);
@@ -113,16 +124,19 @@ RC_GTEST_PROP(ReaderChunking, WellFormedInputsGiveTheirRecordsWhateverTheChunks,
     texts.push_back(r.text);
     RC_ASSERT(input.bytes.substr(r.offset, r.text.size()) == r.text);
   }
-  RC_ASSERT(texts == records);
+  RC_ASSERT(texts == input.records);
   RC_ASSERT(whole.faults.empty());
-  RC_ASSERT(whole.format == format);
+  // No documents at all is whitespace only, which is JSON Lines.
+  RC_ASSERT(
+      whole.format ==
+      (format == InputFormat::concatenated && records.empty() ? InputFormat::json_lines : format));
   RC_ASSERT(read_cut(input.bytes, random_cuts(input.bytes.size())) == whole);
 }
 
 RC_GTEST_PROP(ReaderChunking, GzipWithMembersGivesTheSameRecordsWhateverTheChunks, ()) {
   const auto records = *rc::gen::resize(24, rc::gen::container<std::vector<std::string>>(record()));
-  const auto format =
-      *rc::gen::element(InputFormat::json_lines, InputFormat::array, InputFormat::wrapped);
+  const auto format = *rc::gen::element(InputFormat::json_lines, InputFormat::array,
+                                        InputFormat::wrapped, InputFormat::concatenated);
   const Rendered input = render(records, format, false, false);
   // Split the plain bytes into members at random places.
   std::string compressed;
@@ -139,8 +153,8 @@ RC_GTEST_PROP(ReaderChunking, GzipWithMembersGivesTheSameRecordsWhateverTheChunk
 
 RC_GTEST_PROP(ReaderChunking, DamagedInputsAreChunkIndependentAndLoseNothing, ()) {
   const auto records = *rc::gen::resize(24, rc::gen::container<std::vector<std::string>>(record()));
-  const auto format =
-      *rc::gen::element(InputFormat::json_lines, InputFormat::array, InputFormat::wrapped);
+  const auto format = *rc::gen::element(InputFormat::json_lines, InputFormat::array,
+                                        InputFormat::wrapped, InputFormat::concatenated);
   std::string bytes = render(records, format, false, false).bytes;
   // Damage: insert, delete or overwrite a few bytes with structural characters.
   const auto edits = *rc::gen::inRange(1, 4);
@@ -174,7 +188,7 @@ RC_GTEST_PROP(ReaderChunking, DamagedInputsAreChunkIndependentAndLoseNothing, ()
   }
   // Whatever is not a record or in a fault is structure of the format.
   const std::string rest = uncovered(bytes, whole);
-  if (whole.format == InputFormat::json_lines) {
+  if (whole.format == InputFormat::json_lines || whole.format == InputFormat::concatenated) {
     RC_ASSERT(rest.empty());
   } else if (whole.format == InputFormat::array) {
     RC_ASSERT(rest.find_first_not_of("[],") == std::string::npos);

@@ -2,6 +2,7 @@
 // Test helpers for the record readers: collect what a reader hands out, feed
 // inputs in given chunks, and make gzip data with zlib.
 
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <cstddef>
@@ -118,6 +119,14 @@ inline Collected read_pieces(std::string_view input, std::size_t piece,
   std::vector<std::size_t> cuts;
   for (std::size_t cut = piece; cut < input.size(); cut += piece) cuts.push_back(cut);
   return read_cut(input, cuts, std::move(options));
+}
+
+// Reads `input` whole, and checks byte-by-byte and 7-byte feeding agree.
+inline Collected read(std::string_view input, const ReaderOptions& options = {}) {
+  Collected whole = read_all(input, options);
+  EXPECT_EQ(read_pieces(input, 1, options), whole) << "fed one byte at a time";
+  EXPECT_EQ(read_pieces(input, 7, options), whole) << "fed 7 bytes at a time";
+  return whole;
 }
 
 // One gzip member holding `data`.

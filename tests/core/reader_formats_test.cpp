@@ -14,18 +14,9 @@ namespace {
 
 using testing::Collected;
 using testing::Fault;
-using testing::read_all;
-using testing::read_pieces;
+using testing::read;
 using testing::Rec;
 using testing::uncovered;
-
-// Reads `input` whole, and checks byte-by-byte and 7-byte feeding agree.
-Collected read(std::string_view input, ReaderOptions options = {}) {
-  Collected whole = read_all(input, options);
-  EXPECT_EQ(read_pieces(input, 1, options), whole) << "fed one byte at a time";
-  EXPECT_EQ(read_pieces(input, 7, options), whole) << "fed 7 bytes at a time";
-  return whole;
-}
 
 TEST(ReaderJsonLines, OneRecordPerLineWithOffsetsAndLines) {
   const std::string input = "{\"a\":1}\n{\"b\":2}\n";
@@ -396,41 +387,6 @@ TEST(ReaderJsonString, EqualsAfterUnescaping) {
   EXPECT_FALSE(json_string_equals("\\ud83d", "?"));
   EXPECT_FALSE(json_string_equals("\\x", "x"));
   EXPECT_FALSE(json_string_equals("order", "orders"));
-}
-
-}  // namespace
-}  // namespace salesflow::core
-
-namespace salesflow::core {
-namespace {
-
-// A pretty-printed single object that is no wrapper is the wrong top-level
-// shape: one file-level fault, not one malformed record per line.
-TEST(ReaderShape, PrettyPrintedObjectWithoutWrapperIsOneFault) {
-  struct Collect final : RecordHandler {
-    std::vector<RawRecord> records;
-    std::vector<FileFault> faults;
-    void on_record(const RawRecord& r) override { records.push_back(r); }
-    void on_fault(const FileFault& f) override { faults.push_back(f); }
-  } collect;
-  const std::string text = "{\n  \"summary\": {\"orders\": 3},\n  \"total\": 12\n}\n";
-  RecordReader reader;
-  reader.feed(text, collect);
-  reader.finish(collect);
-  EXPECT_TRUE(collect.records.empty());
-  ASSERT_EQ(collect.faults.size(), 1U);
-  EXPECT_EQ(collect.faults[0].reason.code, ReasonCode::invalid_format);
-  EXPECT_EQ(collect.faults[0].begin, 0U);
-  EXPECT_EQ(collect.faults[0].end, text.size());
-  EXPECT_NE(collect.faults[0].reason.message.find("wrong top-level shape"), std::string::npos);
-
-  // The same object on one line stays one (rejected) JSON Lines record.
-  Collect one_line;
-  RecordReader again;
-  again.feed("{\"summary\": 1, \"total\": 12}\n", one_line);
-  again.finish(one_line);
-  EXPECT_EQ(one_line.records.size(), 1U);
-  EXPECT_TRUE(one_line.faults.empty());
 }
 
 }  // namespace
