@@ -1,6 +1,7 @@
 #include "core/validator.hpp"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -760,7 +761,8 @@ struct RecordValidator::Impl {
                    seen.text.empty() ? "is an empty string" : "contains only whitespace"});
         return;
       }
-      if (rule.regex && !std::regex_match(seen.text.begin(), seen.text.end(), *rule.regex))
+      if (rule.regex &&
+          !RE2::FullMatch(re2::StringPiece(seen.text.data(), seen.text.size()), *rule.regex))
         found.push_back(Reason{ReasonCode::invalid_format, rule.path,
                                fmt::format("does not match the pattern {}", rule.pattern)});
       if (!rule.allowed.empty() &&
