@@ -13,6 +13,15 @@
 #include "core/item_json.hpp"
 #include "core/number.hpp"
 
+// The validator is built on simdjson's internal stage-1 API
+// (internal::dom_parser_implementation), which changes between releases; this
+// holds even for a build that bypasses the CMake version check.
+static_assert(simdjson::SIMDJSON_VERSION_MAJOR == 3 && simdjson::SIMDJSON_VERSION_MINOR == 0 &&
+                  simdjson::SIMDJSON_VERSION_REVISION == 1,
+              "salesflow's validator supports simdjson 3.0.1 only: it uses simdjson's internal "
+              "stage-1 API (internal::dom_parser_implementation), which is not stable across "
+              "releases");
+
 namespace salesflow::core {
 namespace {
 
