@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -108,8 +109,9 @@ void BM_Utf8Validate(benchmark::State& state) {
 }
 BENCHMARK(BM_Utf8Validate)->Unit(benchmark::kMillisecond);
 
-void BM_ValidateEncode(benchmark::State& state) {
-  RecordValidator validator(Rules::defaults());
+// RecordValidator::check under `rules` on every pre-split record.
+void validate_encode(benchmark::State& state, const Rules& rules) {
+  RecordValidator validator(rules);
   const ObjectContext ctx = context();
   std::uint64_t index = 0;
   for (auto _ : state) {
@@ -120,7 +122,45 @@ void BM_ValidateEncode(benchmark::State& state) {
   }
   set_counters(state);
 }
+
+void BM_ValidateEncode(benchmark::State& state) {
+  validate_encode(state, Rules::defaults());
+}
 BENCHMARK(BM_ValidateEncode)->Unit(benchmark::kMillisecond);
+
+// The defaults plus four patterns every record is matched against (the same
+// syntax for ECMAScript and RE2), to see what the regex engine costs.
+Rules pattern_rules() {
+  auto rules = Rules::from_toml_string(R"(
+[[field]]
+path = "/order-info/OrderId"
+types = ["string"]
+pattern = 'ORD-[0-9]{10}'
+[[field]]
+path = "/order-info/placed_at"
+required = true
+types = ["string"]
+pattern = '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z'
+[[field]]
+path = "/contact-info/email"
+types = ["string"]
+non_empty = true
+pattern = '[^@\s]+@[^@\s]+\.[^@\s]+'
+[[field]]
+path = "/contact-info/phone"
+types = ["string"]
+non_empty = true
+pattern = '\+[0-9][0-9 ]*'
+)",
+                                       "bench-patterns.toml");
+  if (!rules) throw std::runtime_error(rules.error());
+  return *rules;
+}
+
+void BM_ValidateEncodePatterns(benchmark::State& state) {
+  validate_encode(state, pattern_rules());
+}
+BENCHMARK(BM_ValidateEncodePatterns)->Unit(benchmark::kMillisecond);
 
 class Counting : public RecordHandler {
  public:

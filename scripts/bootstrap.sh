@@ -11,7 +11,7 @@ packages=(
   libsimdjson-dev libcurl4-openssl-dev libssl-dev rapidjson-dev libpugixml-dev
   libfmt-dev libspdlog-dev libcli11-dev libtomlplusplus-dev libisal-dev zlib1g-dev
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
-  libexpected-dev libcpp-httplib-dev
+  libexpected-dev libcpp-httplib-dev libre2-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   awscli jq python3 gzip procps
 )

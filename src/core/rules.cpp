@@ -1,6 +1,7 @@
 #include "core/rules.hpp"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <toml++/toml.h>
 
 #include <set>
@@ -20,6 +21,21 @@ FieldRule make_field(std::string path, bool required, std::uint8_t types, bool n
   rule.types = types;
   rule.non_empty = non_empty;
   return rule;
+}
+
+// RE2 syntax (docs/rules.md): no backreferences, no lookaround. Values are
+// UTF-8 (the validator rejects anything else), so RE2 reads them as UTF-8.
+tl::expected<std::shared_ptr<const re2::RE2>, std::string> compile_pattern(
+    const std::string& pattern) {
+  RE2::Options options;
+  options.set_log_errors(false);  // the error is returned, not printed
+  auto regex = std::make_shared<const re2::RE2>(pattern, options);
+  if (!regex->ok())
+    return tl::unexpected(
+        fmt::format("`pattern` '{}' is not a valid RE2 regular expression (no backreferences or "
+                    "lookaround): {}",
+                    pattern, regex->error()));
+  return regex;
 }
 
 std::uint32_t line_of(const toml::node& node) {
@@ -194,13 +210,9 @@ class RulesParser {
       } else if (key == "pattern") {
         const auto text = value.value<std::string>();
         if (!text) return fail(value, "`pattern` must be a string");
-        try {
-          rule.regex = std::make_shared<const std::regex>(
-              *text, std::regex::ECMAScript | std::regex::optimize);
-        } catch (const std::regex_error& error) {
-          return fail(value,
-                      fmt::format("`pattern` is not a valid regular expression: {}", error.what()));
-        }
+        auto regex = compile_pattern(*text);
+        if (!regex) return fail(value, regex.error());
+        rule.regex = std::move(*regex);
         rule.pattern = *text;
       } else if (key == "min" || key == "max") {
         const auto number = value.value<double>();

@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace salesflow::core {
 
@@ -32,9 +35,11 @@ struct FieldRule {
   bool required = false;
   std::uint8_t types = 0;  // bit set of JsonType; 0 accepts any type
   bool non_empty = false;  // strings: not empty after trimming whitespace
-  std::string pattern;     // ECMAScript regex a string must match entirely; "" = none
-  std::shared_ptr<const std::regex> regex;  // compiled `pattern`
-  std::optional<double> min;                // numbers: inclusive bounds
+  std::string pattern;     // RE2 regex a string must match entirely; "" = none
+  // `pattern` compiled once at load. RE2 matches in time linear in the value,
+  // without recursion, so a long untrusted value cannot exhaust the stack.
+  std::shared_ptr<const re2::RE2> regex;
+  std::optional<double> min;  // numbers: inclusive bounds
   std::optional<double> max;
   std::vector<std::string> allowed;  // strings: the value must be one of these; empty = any
   std::uint32_t line = 0;            // line in the rules file (0 for built-in rules)

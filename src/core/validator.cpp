@@ -1,6 +1,7 @@
 #include "core/validator.hpp"
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <simdjson.h>
 
 #include <algorithm>
@@ -11,6 +12,15 @@
 
 #include "core/item_json.hpp"
 #include "core/number.hpp"
+
+// The validator is built on simdjson's internal stage-1 API
+// (internal::dom_parser_implementation), which changes between releases; this
+// holds even for a build that bypasses the CMake version check.
+static_assert(simdjson::SIMDJSON_VERSION_MAJOR == 3 && simdjson::SIMDJSON_VERSION_MINOR == 0 &&
+                  simdjson::SIMDJSON_VERSION_REVISION == 1,
+              "salesflow's validator supports simdjson 3.0.1 only: it uses simdjson's internal "
+              "stage-1 API (internal::dom_parser_implementation), which is not stable across "
+              "releases");
 
 namespace salesflow::core {
 namespace {
@@ -760,7 +770,8 @@ struct RecordValidator::Impl {
                    seen.text.empty() ? "is an empty string" : "contains only whitespace"});
         return;
       }
-      if (rule.regex && !std::regex_match(seen.text.begin(), seen.text.end(), *rule.regex))
+      if (rule.regex &&
+          !RE2::FullMatch(re2::StringPiece(seen.text.data(), seen.text.size()), *rule.regex))
         found.push_back(Reason{ReasonCode::invalid_format, rule.path,
                                fmt::format("does not match the pattern {}", rule.pattern)});
       if (!rule.allowed.empty() &&

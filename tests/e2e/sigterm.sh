@@ -9,10 +9,14 @@ generate "$WORK_DIR/big.jsonl" "big.jsonl" 100000 --reject-every 40 --prefix T
 upload "$WORK_DIR/big.jsonl" "big.jsonl"
 etag=$(etag_of big.jsonl)
 
-# Objects get half the grace period to finish before they are interrupted: 2 s
-# is far less than the file needs, so the interruption path is what runs.
+# Every BatchWriteItem to the table waits 200 ms: with at most 32 requests in
+# flight the file's ~3900 batches take at least 24 s on any machine. Objects
+# get half the grace period (2 s) to finish before they are interrupted, so
+# the SIGTERM lands mid-file and the interruption path is what runs.
+stall=$(add_faults "$(jq -cn --arg t "$TABLE" \
+  '{service: "dynamodb", operation: "BatchWriteItem", target: $t, stall_ms: 200}')")
 grace=4
-start_worker first --checkpoint-every 2000 --visibility-timeout 10 --grace-period "$grace"
+start_worker first --checkpoint-every 2000 --visibility-timeout 10 --grace-period "$grace" --requests 32
 first=$WORKER_PID
 progress() { local next; next=$(ledger_attribute big.jsonl "$etag" next_index); [ "${next:-0}" -gt 0 ]; }
 wait_for "the ledger to show progress" 60 progress
@@ -21,6 +25,7 @@ kill -TERM "$first"
 wait_exit "$first" $((grace + 5)) "the worker after SIGTERM"
 expect_eq "exit status after SIGTERM" 0 "$EXIT_STATUS"
 echo "exited $((SECONDS - signalled)) s after SIGTERM"
+remove_fault "$stall"
 expect_eq "the object was left unfinished" interrupted \
   "$(log_objects "$WORK_DIR/first.log" | jq -r 'select(.key == "big.jsonl") | .status')"
 next=$(ledger_attribute big.jsonl "$etag" next_index)

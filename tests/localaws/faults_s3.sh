@@ -77,3 +77,29 @@ if curl -sS -o /dev/null -X PUT --data-binary @"$WORK_DIR/object" "$AWS_ENDPOINT
 fi
 if s3 s3api head-object --bucket "$bucket" --key dropped.bin >/dev/null 2>&1; then fail "dropped PutObject stored the object"; fi
 ok "dropped PutObject: no answer, nothing stored"
+
+# Seeded probabilities: a rule fires on the same calls whenever it is added
+# with the same seed (in the body, or its own as shown by GET), on a shared stack.
+head_pattern() { # RULES_BODY -> one status code per HeadObject call, space-separated
+  local rule_id answer codes="" i
+  answer=$(admin POST /faults "$1") || fail "adding $1"
+  rule_id=$(jq -r '.rules[0].id' <<<"$answer")
+  on_exit "admin DELETE /faults/$rule_id"
+  for i in $(seq 40); do
+    codes+="$(curl -s -o /dev/null -w '%{http_code}' -I "$AWS_ENDPOINT_URL_S3/$bucket/data.bin") "
+  done
+  admin DELETE "/faults/$rule_id" >/dev/null
+  echo "$codes$(jq -r '.rules[0].seed' <<<"$answer")"
+}
+half=$(jq -cn --arg b "$bucket" '{service: "s3", operation: "HeadObject", target: $b, probability: 0.5, error: "http500"}')
+first=$(head_pattern "{\"seed\":12345,\"rules\":[$half]}")
+again=$(head_pattern "{\"seed\":12345,\"rules\":[$half]}")
+other=$(head_pattern "{\"seed\":12346,\"rules\":[$half]}")
+own=$(head_pattern "$(jq -c --argjson s "${first##* }" '. + {seed: $s}' <<<"$half")")
+expect_match "a probability 0.5 rule fires on some calls and not on others" "500 .*200|200 .*500" "$first"
+expect_eq "same body seed: same calls fail" "$first" "$again"
+[ "${other% *}" != "${first% *}" ] || fail "seeds 12345 and 12346 failed the same 40 calls: $first"
+ok "another seed: other calls fail"
+expect_eq "the rule's own seed (from its view) replays it" "${first% *}" "${own% *}"
+code=$(curl -s -o "$WORK_DIR/body" -w '%{http_code}' -X POST -d '{"seed":-1,"rules":[]}' "$SALESFLOW_LOCALAWS_ADMIN/faults")
+expect_eq "a negative seed is refused" "400 seed must be an integer" "$code $(jq -r .error "$WORK_DIR/body" | cut -c1-23)"

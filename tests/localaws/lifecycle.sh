@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # start/stop, health, loopback-only binding, the fauxqs hook self-check,
-# LOCALAWS_FAULTS, PUT/DELETE /faults and --path persistence. Runs a private
+# LOCALAWS_FAULTS, the fault seed, PUT/DELETE /faults and --path persistence. Runs a private
 # stack on its own ports (the shared fixture's rules must not be replaced).
 source "$(dirname "$0")/lib/common.sh"
 
@@ -36,7 +36,9 @@ ok "failed start leaves no pid file"
 
 # Faults from the environment are active from the start.
 ready=$(LOCALAWS_FAULTS='[{"service":"s3","operation":"ListBuckets","error":"http500"}]' start_stack)
-expect_eq "READY line" "READY s3-sqs=http://127.0.0.1:$p1 dynamodb=http://127.0.0.1:$p2 admin=http://127.0.0.1:$p3" "$ready"
+expect_match "READY line" "^READY s3-sqs=http://127.0.0.1:$p1 dynamodb=http://127.0.0.1:$p2 admin=http://127.0.0.1:$p3 fault-seed=[0-9]+$" "$ready"
+expect_eq "a fresh fault seed is shown in READY, /health and /faults" "${ready##*=} ${ready##*=}" \
+  "$(curl -s "$private_admin/health" | jq -r .fault_seed) $(curl -s "$private_admin/faults" | jq -r .seed)"
 pid=$(cat "$pid_file")
 expect_eq "pid file names the server" "$pid" "$(curl -s "$private_admin/health" | jq -r .pid)"
 expect_eq "LOCALAWS_FAULTS rule fires" 500 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/")"
@@ -58,6 +60,26 @@ if LOCALAWS_FAULTS='[{"service":"s3"}]' start_stack >/dev/null 2>"$WORK_DIR/err"
 expect_match "reason for the bad rule" "exactly one effect" "$(cat "$WORK_DIR/err")"
 kill -0 "$pid" 2>/dev/null && fail "the earlier stack was not stopped by the new start"
 ok "start stopped the stack named in the pid file first"
+
+# The stack's fault seed (--fault-seed, else LOCALAWS_FAULT_SEED) seeds the rules
+# added without one: the same seed replays the same draws.
+seeded_draws() { # start arguments... -> READY's seed, the rule's seed, 30 ListBuckets statuses
+  local seed codes="" i
+  seed=$(start_stack "$@" | sed 's/.*fault-seed=//')
+  curl -sS --fail -X POST -d '{"service":"s3","operation":"ListBuckets","probability":0.5,"error":"http500"}' \
+    "$private_admin/faults" >/dev/null
+  for i in $(seq 30); do codes+=" $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p1/")"; done
+  echo "$seed $(curl -s "$private_admin/faults/1" | jq -r .seed)$codes"
+}
+first=$(seeded_draws --fault-seed 4242)
+expect_match "--fault-seed is the stack's seed; draws fail some calls" "^4242 [0-9]+ .*500.*200|^4242 [0-9]+ .*200.*500" "$first"
+expect_eq "LOCALAWS_FAULT_SEED: same seed, same rule seed, same draws" "$first" \
+  "$(LOCALAWS_FAULT_SEED=4242 seeded_draws)"
+other=$(LOCALAWS_FAULT_SEED=4243 seeded_draws)
+[ "${other#* }" != "${first#* }" ] || fail "stack seeds 4242 and 4243 drew the same: $first"
+ok "another stack seed: other draws"
+if start_stack --fault-seed 2x >/dev/null 2>"$WORK_DIR/err"; then fail "start accepted fault seed 2x"; fi
+expect_match "a bad fault seed is refused" "fault seed must be an integer from 0 to 4294967295" "$(cat "$WORK_DIR/err")"
 
 # --path keeps DynamoDB tables across a restart; the default is in memory.
 data="$WORK_DIR/data"

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <charconv>
 #include <cstdlib>
 #include <random>
 #include <stdexcept>
@@ -78,7 +79,18 @@ std::optional<LocalAws> LocalAws::from_env() {
   const char* admin = std::getenv("SALESFLOW_LOCALAWS_ADMIN");
   if (s3 == nullptr || sqs == nullptr || dynamodb == nullptr || admin == nullptr)
     return std::nullopt;
-  return LocalAws{s3, sqs, dynamodb, admin, {}};
+  LocalAws stack{s3, sqs, dynamodb, admin, 0, {}};
+  if (const char* seed = std::getenv("LOCALAWS_FAULT_SEED"); seed != nullptr && *seed != '\0') {
+    const std::string_view text(seed);
+    const auto [end, error] =
+        std::from_chars(text.data(), text.data() + text.size(), stack.fault_seed);
+    if (error != std::errc() || end != text.data() + text.size())
+      throw std::invalid_argument(fmt::format(
+          "LOCALAWS_FAULT_SEED must be an integer from 0 to 4294967295, not \"{}\"", text));
+  } else {
+    stack.fault_seed = std::random_device{}();
+  }
+  return stack;
 }
 
 namespace {
@@ -105,9 +117,15 @@ std::string admin_call(const std::string& admin_endpoint, std::string method, st
 }  // namespace
 
 std::string LocalAws::set_faults(std::string_view rules_json) {
+  const auto open = rules_json.find('{');
+  if (open == std::string_view::npos)
+    return "set_faults wants {\"rules\":[...]}, got " + std::string(rules_json);
+  std::string body(rules_json);
+  body.insert(open + 1, fmt::format("\"seed\":{},", fault_seed));
+  fmt::print(stderr, "fault rules seeded with {} (replay: LOCALAWS_FAULT_SEED={})\n", fault_seed,
+             fault_seed);
   std::string answer;
-  if (auto error = admin_call(admin_endpoint, "POST", "/faults", std::string(rules_json), &answer);
-      !error.empty()) {
+  if (auto error = admin_call(admin_endpoint, "POST", "/faults", body, &answer); !error.empty()) {
     return error;
   }
   simdjson::dom::parser parser;

@@ -5,11 +5,13 @@
 
 #include <httplib.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "aws/credentials.hpp"
 #include "aws/http_client.hpp"
@@ -55,13 +57,19 @@ struct LocalAws {
   std::string dynamodb_endpoint;
   std::string admin_endpoint;
 
-  // nullopt when the environment does not name a stack.
+  // Seeds the random draws of the fault rules this object adds:
+  // $LOCALAWS_FAULT_SEED when set (to replay a failed run), else a fresh one.
+  std::uint32_t fault_seed = 0;
+
+  // nullopt when the environment does not name a stack; throws
+  // std::invalid_argument when $LOCALAWS_FAULT_SEED is not a seed.
   static std::optional<LocalAws> from_env();
 
-  // PUT /faults with `rules_json` ({"rules":[...]}); empty string on success,
-  // else what went wrong.
-  // Adds rules (POST /faults) and remembers their ids; the stack is shared by
-  // tests running in parallel, so nothing here replaces or clears others' rules.
+  // Adds the rules of `rules_json` ({"rules":[...]}) with POST /faults, seeded
+  // with `fault_seed` (printed to stderr, so a failed run can be replayed), and
+  // remembers their ids; empty string on success, else what went wrong. The
+  // stack is shared by tests running in parallel, so nothing here replaces or
+  // clears others' rules.
   std::string set_faults(std::string_view rules_json);
   // Removes the rules this object added (DELETE /faults/ID each).
   std::string clear_faults();

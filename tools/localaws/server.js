@@ -5,17 +5,20 @@
 //   admin      health, fault injection rules and counters
 // Prints "READY s3-sqs=URL dynamodb=URL admin=URL" once all three listen.
 import { parseArgs } from "node:util";
-import { FaultSet } from "./lib/faults.js";
+import { FaultSet, freshSeed, parseSeed } from "./lib/faults.js";
 import { createS3SqsService } from "./lib/s3sqs.js";
 import { createDynamoDbService } from "./lib/dynamodb.js";
 import { createAdminService } from "./lib/admin.js";
 
 const HOST = "127.0.0.1";
-const USAGE = `usage: server.js [--s3-sqs-port P] [--dynamodb-port P] [--admin-port P] [--path DIR] [--self-check]
+const USAGE = `usage: server.js [--s3-sqs-port P] [--dynamodb-port P] [--admin-port P] [--path DIR] [--fault-seed N] [--self-check]
   ports default to $LOCALAWS_S3_SQS_PORT, $LOCALAWS_DYNAMODB_PORT, $LOCALAWS_ADMIN_PORT or 4566/4567/4568
   --path DIR      keep DynamoDB tables on disk in DIR (default: in memory)
+  --fault-seed N  seed (0..4294967295) of the fault rules' random draws; default
+                  $LOCALAWS_FAULT_SEED, else a fresh one; shown in the READY line
   --self-check    check the fauxqs S3 hook, print the result and exit (0 when it works)
-env: AWS_REGION (default us-east-1), LOCALAWS_FAULTS (JSON fault rules active from the start)`;
+env: AWS_REGION (default us-east-1), LOCALAWS_FAULTS (JSON fault rules active from the start),
+     LOCALAWS_FAULT_SEED`;
 
 function log(line) {
   process.stderr.write(`${new Date().toISOString()} localaws: ${line}\n`);
@@ -44,6 +47,7 @@ async function main() {
       "dynamodb-port": { type: "string" },
       "admin-port": { type: "string" },
       path: { type: "string" },
+      "fault-seed": { type: "string" },
       "self-check": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -60,7 +64,16 @@ async function main() {
   };
   const region = env.AWS_REGION || "us-east-1";
 
-  const faults = new FaultSet();
+  let faultSeed;
+  try {
+    const given = values["fault-seed"] ?? env.LOCALAWS_FAULT_SEED;
+    faultSeed = given === undefined || given === "" ? freshSeed() : parseSeed(given, "fault seed");
+  } catch (err) {
+    log(err.message);
+    return 2;
+  }
+  log(`fault seed ${faultSeed}`);
+  const faults = new FaultSet({ seed: faultSeed });
   if (env.LOCALAWS_FAULTS) {
     try {
       faults.replace(JSON.parse(env.LOCALAWS_FAULTS));
@@ -102,6 +115,7 @@ async function main() {
       started,
       pid: process.pid,
       region,
+      fault_seed: faults.seed,
       s3_sqs: { listening: s3sqs.server.listening, port: bound.s3sqs },
       dynamodb: { listening: dynamodb.server.listening, port: bound.dynamodb, path: values.path ?? null },
       s3_notification_hook: s3sqs.hookCheck,
@@ -129,7 +143,7 @@ async function main() {
   process.on("SIGINT", () => stop("SIGINT"));
 
   process.stdout.write(
-    `READY s3-sqs=http://${HOST}:${bound.s3sqs} dynamodb=http://${HOST}:${bound.dynamodb} admin=http://${HOST}:${bound.admin}\n`,
+    `READY s3-sqs=http://${HOST}:${bound.s3sqs} dynamodb=http://${HOST}:${bound.dynamodb} admin=http://${HOST}:${bound.admin} fault-seed=${faults.seed}\n`,
   );
   return undefined;
 }

@@ -73,9 +73,12 @@ admin() { # METHOD PATH [JSON]
 
 # Adds fault rules (appended, so parallel tests keep theirs; always scope them
 # with "target"), removes them when the test ends, prints the new ids.
+# Seeded with FAULT_SEED (lib/fault_seed.sh).
+source "$(dirname "${BASH_SOURCE[0]}")/../../localaws/lib/fault_seed.sh"
 add_faults() {
-  local ids id
-  ids=$(admin POST /faults "$1" | jq -r '.rules[].id') || fail "adding fault rules $1"
+  local ids id body
+  body=$(seeded_fault_body "$1")
+  ids=$(admin POST /faults "$body" | jq -r '.rules[].id') || fail "adding fault rules $1"
   for id in $ids; do on_exit "admin DELETE /faults/$id"; done
   echo "$ids"
 }

@@ -2,6 +2,11 @@
 // service / operation / target and firing one effect on some of them. The
 // local servers never fail on their own, so these rules are what make the
 // retry and error paths of a client testable against real HTTP.
+//
+// Every random decision is drawn from a seeded generator, one per rule, so a
+// run that failed can be replayed: a rule fires on the k-th call it matches
+// exactly when it did before, whatever other rules and clients do meanwhile.
+import { randomInt } from "node:crypto";
 
 const SERVICES = new Set(["dynamodb", "sqs", "s3"]);
 const ERRORS = new Set([
@@ -21,6 +26,45 @@ function fraction(value, name) {
   return value;
 }
 
+const SEED_LIMIT = 2 ** 32;
+
+// A seed is an integer in [0, 2^32). Returns it, or throws naming `name`.
+export function parseSeed(value, name = "seed") {
+  const n = typeof value === "string" && /^[0-9]+$/.test(value) ? Number(value) : value;
+  if (!Number.isInteger(n) || n < 0 || n >= SEED_LIMIT) {
+    throw new Error(`${name} must be an integer from 0 to ${SEED_LIMIT - 1}, not ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function freshSeed() {
+  return randomInt(SEED_LIMIT);
+}
+
+// murmur3's 32-bit finaliser: spreads a seed and a rule's position over all bits.
+function mix32(x) {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+// The seed of the n-th rule of a set seeded with `seed`.
+export function ruleSeed(seed, n) {
+  return mix32((seed ^ mix32(n + 0x9e3779b9)) >>> 0);
+}
+
+// mulberry32: a small PRNG with a 32-bit state, uniform in [0, 1).
+export function seededRandom(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / SEED_LIMIT;
+  };
+}
+
 function nonNegativeInteger(value, name) {
   if (!Number.isInteger(value) || value < 0) {
     throw new Error(`${name} must be a non-negative integer`);
@@ -34,7 +78,7 @@ export function parseRule(raw) {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
     throw new Error("a fault rule must be a JSON object");
   }
-  const known = new Set(["id", "service", "operation", "target", "probability", "count", "drop", ...EFFECTS]);
+  const known = new Set(["id", "service", "operation", "target", "probability", "count", "seed", "drop", ...EFFECTS]);
   for (const key of Object.keys(raw)) {
     if (!known.has(key)) throw new Error(`unknown fault rule field "${key}"`);
   }
@@ -55,6 +99,7 @@ export function parseRule(raw) {
   }
   if (raw.probability !== undefined) rule.probability = fraction(raw.probability, "probability");
   if (raw.count !== undefined) rule.count = nonNegativeInteger(raw.count, "count");
+  if (raw.seed !== undefined) rule.seed = parseSeed(raw.seed);
 
   const effects = EFFECTS.filter((e) => raw[e] !== undefined);
   if (effects.length !== 1) {
@@ -89,24 +134,32 @@ export class FaultSet {
   #rules = [];
   #nextId = 1;
   #firedTotal = 0;
-  #random;
+  #seed;
+  // Per installed rule: its random source (kept out of the rule's view).
+  #random = new WeakMap();
 
-  constructor(random = Math.random) {
-    this.#random = random;
+  // `seed`: the set's seed, from which rules added without one derive theirs;
+  // a fresh one when not given (printed at start and shown by list()).
+  constructor({ seed } = {}) {
+    this.#seed = seed === undefined ? freshSeed() : parseSeed(seed);
+  }
+
+  get seed() {
+    return this.#seed;
   }
 
   // Replaces every rule (PUT /faults). Counters of the removed rules go away.
-  replace(rawRules) {
-    const parsed = this.#parseList(rawRules);
-    this.#rules = parsed.map((rule) => this.#install(rule));
+  replace(body) {
+    const { seed, rules } = this.#parseBody(body);
+    this.#rules = rules.map((rule, i) => this.#install(rule, seed, i));
     return this.list();
   }
 
   // Appends rules and returns what was added, with ids (POST /faults).
-  add(rawRules) {
-    const parsed = this.#parseList(rawRules);
-    return parsed.map((rule) => {
-      const installed = this.#install(rule);
+  add(body) {
+    const { seed, rules } = this.#parseBody(body);
+    return rules.map((rule, i) => {
+      const installed = this.#install(rule, seed, i);
       this.#rules.push(installed);
       return this.#view(installed);
     });
@@ -128,7 +181,7 @@ export class FaultSet {
   }
 
   list() {
-    return { rules: this.#rules.map((r) => this.#view(r)), fired_total: this.#firedTotal };
+    return { seed: this.#seed, rules: this.#rules.map((r) => this.#view(r)), fired_total: this.#firedTotal };
   }
 
   // Returns the rule that fires for this call, or undefined. call =
@@ -142,7 +195,7 @@ export class FaultSet {
       rule.matched += 1;
       let fires;
       if (rule.count !== undefined) fires = rule.matched <= rule.count;
-      else if (rule.probability !== undefined) fires = this.#random() < rule.probability;
+      else if (rule.probability !== undefined) fires = this.#random.get(rule)() < rule.probability;
       else fires = true;
       if (!fires) continue;
       rule.fired += 1;
@@ -152,20 +205,41 @@ export class FaultSet {
     return undefined;
   }
 
-  #parseList(rawRules) {
-    const list = Array.isArray(rawRules) ? rawRules : rawRules?.rules ?? [rawRules];
+  // A body is one rule, a list of rules, or {"seed": S, "rules": [...]}.
+  #parseBody(body) {
+    let seed;
+    let list;
+    if (Array.isArray(body)) {
+      list = body;
+    } else if (body !== null && typeof body === "object" && "rules" in body) {
+      for (const key of Object.keys(body)) {
+        if (key !== "rules" && key !== "seed") throw new Error(`unknown field "${key}" (expected rules, seed)`);
+      }
+      if (body.seed !== undefined) seed = parseSeed(body.seed);
+      list = body.rules ?? [];
+    } else {
+      list = [body];
+    }
     if (!Array.isArray(list)) throw new Error("expected a rule, a list of rules or {\"rules\": [...]}");
-    return list.map((raw, i) => {
+    const rules = list.map((raw, i) => {
       try {
         return parseRule(raw);
       } catch (err) {
         throw new Error(`rule ${i}: ${err.message}`);
       }
     });
+    return { seed, rules };
   }
 
-  #install(rule) {
-    return { ...rule, id: String(this.#nextId++), matched: 0, fired: 0 };
+  // A rule's seed: its own, else the i-th of its body's seed (so a body sent
+  // again with the same seed draws the same), else derived from the set's seed
+  // and its id.
+  #install(rule, bodySeed, i) {
+    const id = this.#nextId++;
+    const seed = rule.seed ?? (bodySeed !== undefined ? ruleSeed(bodySeed, i) : ruleSeed(this.#seed, id));
+    const installed = { ...rule, seed, id: String(id), matched: 0, fired: 0 };
+    this.#random.set(installed, seededRandom(seed));
+    return installed;
   }
 
   #view(rule) {
