@@ -27,7 +27,7 @@ check: build
 # its local AWS stack gets other ports so both builds can run side by side.
 test-asan: bootstrap
 	cmake -S . -B $(BUILD_ASAN) -DSALESFLOW_WERROR=ON -DSALESFLOW_SANITIZE=ON \
-	  -DSALESFLOW_BENCH=OFF -DSALESFLOW_LOCALAWS_PORT_BASE=45760
+	  -DSALESFLOW_BENCH=OFF -DSALESFLOW_LOCALAWS_PORT_BASE=25760
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	# alloc_dealloc_mismatch=0: Debian's libsimdjson (not instrumented) allocates
 	# its parser implementation with operator new and the header-inlined
@@ -42,7 +42,7 @@ test-asan: bootstrap
 TSAN_LABELS ?= ^unit$$|^live-pipeline$$|^e2e-stop_under_load$$
 test-tsan: bootstrap
 	cmake -S . -B $(BUILD_TSAN) -DSALESFLOW_WERROR=ON -DSALESFLOW_TSAN=ON \
-	  -DSALESFLOW_BENCH=OFF -DSALESFLOW_LOCALAWS_PORT_BASE=45860
+	  -DSALESFLOW_BENCH=OFF -DSALESFLOW_LOCALAWS_PORT_BASE=25860
 	cmake --build $(BUILD_TSAN) -j $(JOBS)
 	STOP_UNDER_LOAD_RECORDS=15000 TSAN_OPTIONS="halt_on_error=1 abort_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --test-dir $(BUILD_TSAN) $(CTEST_FLAGS) -L '$(TSAN_LABELS)'

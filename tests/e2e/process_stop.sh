@@ -15,7 +15,8 @@ stall=$(add_faults "$(jq -cn --arg t "$TABLE" '{service: "dynamodb", operation: 
   >"$WORK_DIR/process.log" 2>&1 &
 pid=$!
 _started_pids+=("$pid")
-wait_for "the first stalled write" 30 test "$(fault_fired "$stall")" -ge 1
+stalled() { [ "$(fault_fired "$stall")" -ge 1 ]; }
+wait_for "the first stalled write" 30 stalled
 kill -TERM "$pid"
 wait_exit "$pid" 15 "process after SIGTERM"
 expect_eq "process stopped by the watchdog exits 1" 1 "$EXIT_STATUS"
