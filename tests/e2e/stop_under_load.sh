@@ -7,14 +7,14 @@
 # stop becomes a near-certain failure here.
 source "$(dirname "$0")/lib/common.sh"
 
-ROUNDS=${STOP_UNDER_LOAD_ROUNDS:-8}
+ROUNDS=${STOP_UNDER_LOAD_ROUNDS:-6}
 seed=${STOP_UNDER_LOAD_SEED:-$RANDOM}
 echo "seed $seed (STOP_UNDER_LOAD_SEED=$seed repeats the stop moments)"
 RANDOM=$seed
 
 sf_init --visibility-timeout 10
 for f in 1 2 3; do
-  generate "$WORK_DIR/load-$f.jsonl" "load-$f.jsonl" "${STOP_UNDER_LOAD_RECORDS:-40000}" --reject-every 25 --prefix "L$f"
+  generate "$WORK_DIR/load-$f.jsonl" "load-$f.jsonl" "${STOP_UNDER_LOAD_RECORDS:-20000}" --reject-every 25 --prefix "L$f"
   upload "$WORK_DIR/load-$f.jsonl" "load-$f.jsonl"
 done
 
