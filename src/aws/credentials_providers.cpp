@@ -130,12 +130,13 @@ class RefreshingProvider final : public CredentialsProvider {
     std::unique_lock lock(mutex_);
     const auto now = clock_();
     if (cached_ && !expired(*cached_, now)) {
-      if (due(*cached_, now)) {
+      Credentials valid = *cached_;  // copied under the lock: the refresher replaces it
+      if (due(valid, now)) {
         refresh_wanted_ = true;
         lock.unlock();
         wake_.notify_all();
       }
-      return *cached_;
+      return valid;
     }
     lock.unlock();
     // Nothing usable: this caller has to wait for a fetch.
@@ -196,7 +197,7 @@ class RefreshingProvider final : public CredentialsProvider {
       if (fetched) {
         retry_after = std::chrono::seconds(0);
         cached_ = std::move(*fetched);
-        refresh_wanted_ = false;  // asked for while the fetch ran: answered by it
+        refresh_wanted_ = false;           // asked for while the fetch ran: answered by it
         if (!cached_->expiration) return;  // permanent now: nothing more to refresh
       } else {
         // Still serving the old ones; try again soon, well before they expire.
