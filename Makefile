@@ -48,7 +48,8 @@ TSAN_LABELS ?= ^unit-(base|aws|pipeline|app)$$|^live-pipeline$$|^e2e-stop_under_
 test-tsan: bootstrap
 	cmake -S . -B $(BUILD_TSAN) -DSALESFLOW_WERROR=ON -DSALESFLOW_TSAN=ON \
 	  -DSALESFLOW_BENCH=OFF -DSALESFLOW_LOCALAWS_PORT_BASE=25860
-	cmake --build $(BUILD_TSAN) -j $(JOBS)
+	cmake --build $(BUILD_TSAN) -j $(JOBS) --target salesflow test_base test_aws test_pipeline \
+	  test_pipeline_live test_app
 	STOP_UNDER_LOAD_RECORDS=8000 STOP_UNDER_LOAD_ROUNDS=5 TSAN_OPTIONS="halt_on_error=1 abort_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --test-dir $(BUILD_TSAN) $(CTEST_FLAGS) -L '$(TSAN_LABELS)'
 
