@@ -17,6 +17,9 @@
 import net from "node:net";
 import { writeFileSync } from "node:fs";
 
+// The local stack's seeded generator: one PRNG for every seeded fault draw.
+import { seededRandom } from "../localaws/lib/faults.js";
+
 const MODES = ["pass", "reset", "stall", "slow", "latency"];
 
 function parseArgs(argv) {
@@ -50,18 +53,6 @@ function parseArgs(argv) {
   if (args.routes.length === 0) throw new Error("at least one --route LISTEN:TARGET");
   if (args.seed === null) args.seed = Math.floor(Math.random() * 2 ** 31);
   return args;
-}
-
-// mulberry32: small, fast, and the same sequence for the same seed.
-function generator(seed) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function choose(random, mix) {
@@ -115,7 +106,7 @@ function main() {
     console.error(`faultproxy: ${error.message}`);
     process.exit(2);
   }
-  const random = generator(args.seed);
+  const random = seededRandom(args.seed);
   const stats = { seed: args.seed, connections: 0, chosen: Object.fromEntries(MODES.map((m) => [m, 0])), resets_sent: 0 };
   const writeStats = () => {
     if (args.statsFile) writeFileSync(args.statsFile, JSON.stringify(stats) + "\n");
