@@ -12,7 +12,11 @@ seed=${STOP_UNDER_LOAD_SEED:-$RANDOM}
 echo "seed $seed (STOP_UNDER_LOAD_SEED=$seed repeats the stop moments)"
 RANDOM=$seed
 
-sf_init --visibility-timeout 10
+# Every stop hands its messages back, and each hand-back is one more receive:
+# SQS would move a notification to the poison queue after maxReceiveCount
+# receives, so the redrive must allow more receives than there are rounds
+# (the final check below names it if one moved anyway).
+sf_init --visibility-timeout 10 --max-receive-count $((ROUNDS * 3 + 5))
 for f in 1 2 3; do
   generate "$WORK_DIR/load-$f.jsonl" "load-$f.jsonl" "${STOP_UNDER_LOAD_RECORDS:-20000}" --reject-every 25 --prefix "L$f"
   upload "$WORK_DIR/load-$f.jsonl" "load-$f.jsonl"
@@ -40,4 +44,5 @@ start_worker final --exit-when-idle 15 --visibility-timeout 10
 wait_exit "$WORKER_PID" 300 "the final worker"
 expect_eq "final worker exit status" 0 "$EXIT_STATUS"
 if sanitizer_report "$WORK_DIR/final.log" >/dev/null; then fail "a sanitizer report in the final run"; fi
+expect_eq "poison queue empty" 0 "$(queue_depth "$PQUEUE")"
 check_accounting "$WORK_DIR/expected.json" --allow-repeated-envelopes
