@@ -22,7 +22,15 @@ tl::expected<std::unique_ptr<AwsContext>, std::string> AwsContext::create(
   auto context = std::make_unique<AwsContext>();
   context->config_ = std::move(*config);
   context->http_ = std::make_shared<aws::HttpClient>();
-  context->credentials_ = aws::make_credentials_chain(context->config_, env);
+  aws::ProviderOptions credential_options;
+  if (observer) {
+    credential_options.on_refresh_failure = [observer](const aws::AwsError& error,
+                                                       std::chrono::seconds valid_for) {
+      observer->on_credentials_refresh_failure(error, valid_for);
+    };
+  }
+  context->credentials_ =
+      aws::make_credentials_chain(context->config_, env, std::move(credential_options));
 
   const auto client_config = [&](const aws::Endpoint& endpoint) {
     aws::ClientConfig client;

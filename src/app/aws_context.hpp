@@ -21,7 +21,7 @@ class AwsContext {
  public:
   // Errors are one line for the user (no region, a bad endpoint URL, ...).
   // `observer`, when given, is told about every AWS call (metrics).
-  static tl::expected<std::unique_ptr<AwsContext>, std::string> create(
+  [[nodiscard]] static tl::expected<std::unique_ptr<AwsContext>, std::string> create(
       const Settings& settings, std::shared_ptr<aws::RequestObserver> observer = nullptr);
   AwsContext() = default;  // empty; use create()
   // Shuts the HTTP client down first (every pending call completed, the I/O
@@ -39,7 +39,7 @@ class AwsContext {
   aws::HttpClient& http() { return *http_; }
 
   // The URL of a queue by name (GetQueueUrl); errors are one line.
-  tl::expected<std::string, std::string> queue_url(const std::string& name);
+  [[nodiscard]] tl::expected<std::string, std::string> queue_url(const std::string& name);
 
  private:
   aws::AwsConfig config_;

@@ -18,8 +18,9 @@ struct InitOptions {
   bool fifo_dlq = false;
 };
 
-void report(std::string_view what, std::string_view name, bool created) {
-  fmt::print("{:<20} {:<8} {}\n", what, created ? "created" : "exists", name);
+void report(std::string_view what, std::string_view name, aws::Creation creation) {
+  fmt::print("{:<20} {:<8} {}\n", what, creation == aws::Creation::created ? "created" : "exists",
+             name);
 }
 
 std::string queue_policy(const std::string& queue_arn, const std::string& bucket) {
@@ -44,7 +45,7 @@ tl::expected<std::string, std::string> ensure_queue(
     if (auto updated = aws.sqs().set_queue_attributes(*existing, std::move(attributes)); !updated) {
       return tl::make_unexpected(fmt::format("{} {}: {}", what, name, updated.error().to_string()));
     }
-    report(what, name, false);
+    report(what, name, aws::Creation::already_existed);
     return *existing;
   }
   attributes.insert(create_only.begin(), create_only.end());
@@ -52,7 +53,7 @@ tl::expected<std::string, std::string> ensure_queue(
   if (!url) {
     return tl::make_unexpected(fmt::format("{} {}: {}", what, name, url.error().to_string()));
   }
-  report(what, name, true);
+  report(what, name, aws::Creation::created);
   return *url;
 }
 

@@ -19,9 +19,8 @@ namespace salesflow::app {
 class JobRuntime {
  public:
   // Resolves the DLQ's URL; errors are one line.
-  static tl::expected<std::unique_ptr<JobRuntime>, std::string> create(AwsContext& aws,
-                                                                       const Settings& settings,
-                                                                       const core::Rules& rules);
+  [[nodiscard]] static tl::expected<std::unique_ptr<JobRuntime>, std::string> create(
+      AwsContext& aws, const Settings& settings, const core::Rules& rules);
 
   JobRuntime(AwsContext& aws, const Settings& settings, const core::Rules& rules,
              std::string dlq_url);

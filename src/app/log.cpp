@@ -161,9 +161,9 @@ std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_vi
   return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-Fields object_fields(const pipeline::ObjectReport& report, std::string_view bucket,
-                     std::string_view key, std::uint64_t size, double duration_s,
-                     std::uint64_t retries) {
+Fields object_fields(const pipeline::JobResult& result, std::string_view bucket,
+                     std::string_view key, double duration_s) {
+  const pipeline::ObjectReport& report = result.report;
   Fields reasons;
   for (std::size_t code = 0; code < core::kReasonCodeCount; ++code) {
     if (report.tally.by_reason[code] > 0) {
@@ -183,7 +183,7 @@ Fields object_fields(const pipeline::ObjectReport& report, std::string_view buck
   Fields fields;
   fields.add("bucket", bucket)
       .add("key", key)
-      .add("size", size)
+      .add("size", result.size)
       .add("format", core::to_string(report.format))
       .add("status", pipeline::to_string(report.status))
       .add("records", report.tally.records)
@@ -193,12 +193,32 @@ Fields object_fields(const pipeline::ObjectReport& report, std::string_view buck
       .add("conflicts", report.conflicts)
       .add("faults", report.faults)
       .add("reasons", std::move(reasons))
-      .add("retries", retries)
+      .add("retries", report.retries)
       .add("duration_ms", std::llround(duration_s * 1000))
       .add("records_per_s", std::round(records_per_s * 10) / 10)
       .add("mb_per_s", std::round(mb_per_s * 1000) / 1000)
-      .add("resumed_from", report.resumed_from);
-  if (!report.error.empty()) fields.add("error", report.error);
+      .add("resumed_from", report.resumed_from)
+      .add("outcome", pipeline::to_string(result.outcome));
+  if (result.failure) {
+    fields.add("error", result.failure->to_string())
+        .add("error_stage", pipeline::to_string(result.failure->stage));
+    if (result.failure->cause) {
+      fields.add("error_code", result.failure->cause->code);
+    }
+  }
+  if (!result.ledger_failures.empty()) {
+    std::string ledger_errors;
+    for (const auto& failure : result.ledger_failures) {
+      ledger_errors += (ledger_errors.empty() ? "" : "; ") + failure.to_string();
+    }
+    fields.add("ledger_errors", ledger_errors);
+  }
+  if (report.checkpoint_failures > 0) {
+    fields.add("checkpoint_failures", report.checkpoint_failures);
+    if (report.checkpoint_error) {
+      fields.add("checkpoint_error", report.checkpoint_error->to_string());
+    }
+  }
   return fields;
 }
 
@@ -237,17 +257,17 @@ void Log::write(LogLevel level, std::string_view msg, const Fields& fields) {
   logger_->log(spdlog_level(level), spdlog::string_view_t(line.data(), line.size()));
 }
 
-void Log::log_object(const pipeline::ObjectReport& report, std::string_view bucket,
-                     std::string_view key, std::uint64_t size, double duration_s,
-                     std::uint64_t retries) {
-  LogLevel level = LogLevel::info;
-  if (report.status == pipeline::ObjectStatus::failed) {
+void Log::log_object(const pipeline::JobResult& result, std::string_view bucket,
+                     std::string_view key, double duration_s) {
+  LogLevel level = LogLevel::warn;
+  if (result.outcome == pipeline::JobOutcome::completed && result.ledger_failures.empty() &&
+      result.report.checkpoint_failures == 0) {
+    level = LogLevel::info;
+  } else if (result.outcome == pipeline::JobOutcome::failed) {
     level = LogLevel::error;
-  } else if (report.status != pipeline::ObjectStatus::completed) {
-    level = LogLevel::warn;
   }
   if (!enabled(level)) return;
-  write(level, "object finished", object_fields(report, bucket, key, size, duration_s, retries));
+  write(level, "object finished", object_fields(result, bucket, key, duration_s));
 }
 
 }  // namespace salesflow::app

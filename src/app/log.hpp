@@ -13,7 +13,7 @@
 #include <variant>
 #include <vector>
 
-#include "pipeline/object_processor.hpp"
+#include "pipeline/object_job.hpp"
 
 namespace spdlog {
 class logger;
@@ -24,7 +24,7 @@ namespace salesflow::app {
 enum class LogLevel { trace, debug, info, warn, error, off };
 
 // "trace", "debug", "info", "warn" (or "warning"), "error", "off".
-tl::expected<LogLevel, std::string> parse_log_level(std::string_view text);
+[[nodiscard]] tl::expected<LogLevel, std::string> parse_log_level(std::string_view text);
 std::string_view to_string(LogLevel level);
 
 struct Field;
@@ -68,10 +68,11 @@ struct Field {
 // records, written, rejected, duplicates, conflicts, faults, reasons{code:count}
 // (codes with a nonzero count), retries, duration_ms, records_per_s (records
 // read by this run, resumed ones excluded), mb_per_s (object bytes read, 10^6
-// per MB), resumed_from, and error when there is one.
-Fields object_fields(const pipeline::ObjectReport& report, std::string_view bucket,
-                     std::string_view key, std::uint64_t size, double duration_s,
-                     std::uint64_t retries);
+// per MB), resumed_from and outcome (the job's: completed, failed, missing...);
+// when something went wrong: error (one line), error_stage, error_code (the
+// AWS error code behind it), ledger_errors, checkpoint_failures.
+[[nodiscard]] Fields object_fields(const pipeline::JobResult& result, std::string_view bucket,
+                                   std::string_view key, double duration_s);
 
 class Log {
  public:
@@ -99,11 +100,10 @@ class Log {
     write(LogLevel::error, msg, fields);
   }
 
-  // "object finished" with object_fields: info when completed, warn when
-  // interrupted or the lease was lost, error when failed.
-  void log_object(const pipeline::ObjectReport& report, std::string_view bucket,
-                  std::string_view key, std::uint64_t size, double duration_s,
-                  std::uint64_t retries);
+  // "object finished" with object_fields: info when completed, error when
+  // failed, warn otherwise (interrupted, lease lost, gone while read).
+  void log_object(const pipeline::JobResult& result, std::string_view bucket, std::string_view key,
+                  double duration_s);
 
  private:
   std::shared_ptr<spdlog::logger> logger_;
@@ -113,6 +113,5 @@ class Log {
 // epoch); what Log::write writes.
 std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_view msg,
                             const Fields& fields);
-
 
 }  // namespace salesflow::app

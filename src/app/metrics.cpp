@@ -94,6 +94,20 @@ Metrics::Metrics()
       dlq_messages_(counter_family(*registry_, "salesflow_dlq_messages_total",
                                    "Messages sent to the dead-letter queue by this process")
                         .Add({})),
+      checkpoint_failures_(
+          counter_family(*registry_, "salesflow_checkpoint_failures_total",
+                         "Checkpoints that could not be saved (a retry redoes the records since "
+                         "the previous one)")
+              .Add({})),
+      ledger_failures_(
+          counter_family(*registry_, "salesflow_ledger_failures_total",
+                         "Ledger writes after an object's run that failed (a checkpoint, "
+                         "releasing the lease, closing the entry)")
+              .Add({})),
+      credential_refresh_failures_(
+          counter_family(*registry_, "salesflow_credentials_refresh_failures_total",
+                         "Refreshes of temporary AWS credentials ahead of expiry that failed")
+              .Add({})),
       object_duration_(prometheus::BuildHistogram()
                            .Name("salesflow_object_duration_seconds")
                            .Help("Time to process one object, whatever its status")
@@ -170,6 +184,7 @@ void Metrics::object_finished(const pipeline::ObjectReport& report, double secon
   bytes_decompressed_.Increment(static_cast<double>(report.decompressed_bytes));
   items_put_.Increment(static_cast<double>(report.items_put));
   dlq_messages_.Increment(static_cast<double>(report.envelopes_sent));
+  checkpoint_failures_.Increment(static_cast<double>(report.checkpoint_failures));
   if (report.status != pipeline::ObjectStatus::completed) return;
   records_written_.Increment(static_cast<double>(report.written));
   records_rejected_.Increment(static_cast<double>(report.rejected));
@@ -184,6 +199,14 @@ void Metrics::object_finished(const pipeline::ObjectReport& report, double secon
 
 void Metrics::object_skipped(std::string_view status) {
   object_status_counter(status).Increment();
+}
+
+void Metrics::ledger_failed(std::size_t count) {
+  ledger_failures_.Increment(static_cast<double>(count));
+}
+
+void Metrics::credentials_refresh_failed() {
+  credential_refresh_failures_.Increment();
 }
 
 void Metrics::notification_received(NotificationKind kind) {

@@ -50,10 +50,11 @@ class Metrics {
   // A registry served at http://`address`/metrics when `address` (HOST:PORT,
   // [IPv6]:PORT; port 0 picks a free one) is not empty. An error for an
   // address that does not parse or cannot be bound.
-  static tl::expected<std::unique_ptr<Metrics>, std::string> create(std::string_view address);
+  [[nodiscard]] static tl::expected<std::unique_ptr<Metrics>, std::string> create(
+      std::string_view address);
 
   // The port the endpoint listens on, if it is serving.
-  std::optional<int> port() const;
+  [[nodiscard]] std::optional<int> port() const;
 
   // The text exposition format, as a scrape would return it.
   std::string serialize() const;
@@ -67,6 +68,12 @@ class Metrics {
   void object_skipped(std::string_view status);
 
   void notification_received(NotificationKind kind);
+
+  // Ledger writes after an object's run that did not happen (see
+  // pipeline::JobResult::ledger_failures): no record lost, work or time is.
+  void ledger_failed(std::size_t count);
+  // A refresh of temporary credentials ahead of their expiry failed.
+  void credentials_refresh_failed();
 
   // One AWS call, after its last attempt: `attempts` - 1 retries.
   void request_finished(std::string_view service, std::string_view operation, double seconds,
@@ -102,6 +109,9 @@ class Metrics {
   prometheus::Counter& bytes_decompressed_;
   prometheus::Counter& items_put_;
   prometheus::Counter& dlq_messages_;
+  prometheus::Counter& checkpoint_failures_;
+  prometheus::Counter& ledger_failures_;
+  prometheus::Counter& credential_refresh_failures_;
   prometheus::Histogram& object_duration_;
   prometheus::Family<prometheus::Counter>& notifications_family_;
   std::vector<prometheus::Counter*> notifications_by_kind_;  // indexed by NotificationKind
@@ -126,7 +136,7 @@ class Metrics {
 // Seconds between an SQS SentTimestamp attribute (milliseconds since the
 // epoch, as text) and `now`; nothing for text that is not such a number.
 // Clock skew can make it slightly negative; it is clamped to 0.
-std::optional<double> message_age_seconds(std::string_view sent_timestamp_ms,
-                                          std::chrono::system_clock::time_point now);
+[[nodiscard]] std::optional<double> message_age_seconds(std::string_view sent_timestamp_ms,
+                                                        std::chrono::system_clock::time_point now);
 
 }  // namespace salesflow::app

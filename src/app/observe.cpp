@@ -7,14 +7,23 @@ namespace {
 
 class MetricsRequestObserver final : public aws::RequestObserver {
  public:
-  explicit MetricsRequestObserver(Metrics& metrics) : metrics_(metrics) {}
+  MetricsRequestObserver(Metrics& metrics, Log& log) : metrics_(metrics), log_(log) {}
   void on_request(const aws::RequestRecord& record) override {
     metrics_.request_finished(record.service, record.operation, record.elapsed.count(),
                               record.attempts, record.throttled, record.ok);
   }
+  void on_credentials_refresh_failure(const aws::AwsError& error,
+                                      std::chrono::seconds valid_for) override {
+    metrics_.credentials_refresh_failed();
+    log_.warn(
+        "refreshing the AWS credentials failed; requests keep signing with the cached "
+        "ones until they expire, and the refresh is tried again in 10 s",
+        Fields().add("error", error.to_string()).add("valid_for_s", valid_for.count()));
+  }
 
  private:
   Metrics& metrics_;
+  Log& log_;
 };
 
 }  // namespace
@@ -28,7 +37,7 @@ Observers::Observers(const Settings& settings)
   } else {
     metrics_ = std::move(*metrics);
   }
-  requests_ = std::make_shared<MetricsRequestObserver>(*metrics_);
+  requests_ = std::make_shared<MetricsRequestObserver>(*metrics_, log_);
 }
 
 void Observers::object_done(std::string_view bucket, std::string_view key,
@@ -44,22 +53,24 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
     case JobOutcome::held:
       metrics_->object_skipped(kObjectLeaseBusy);
       log_.info("object skipped",
-                Fields().add("bucket", bucket).add("key", key).add("reason", result.error));
+                Fields().add("bucket", bucket).add("key", key).add("reason", result.describe()));
       return;
     case JobOutcome::own_output:
       metrics_->object_skipped(kObjectOwnOutput);
+      metrics_->ledger_failed(result.ledger_failures.size());
       log_.info("object skipped",
-                Fields().add("bucket", bucket).add("key", key).add("reason", result.error));
+                Fields().add("bucket", bucket).add("key", key).add("reason", result.describe()));
       return;
     case JobOutcome::missing:
     case JobOutcome::superseded:
       if (result.report.tally.records == 0) {
         metrics_->object_skipped(kObjectNotFound);
+        metrics_->ledger_failed(result.ledger_failures.size());
         log_.warn("object skipped", Fields()
                                         .add("bucket", bucket)
                                         .add("key", key)
                                         .add("reason", pipeline::to_string(result.outcome))
-                                        .add("error", result.error));
+                                        .add("error", result.describe()));
         return;
       }
       break;
@@ -70,11 +81,8 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
       break;
   }
   metrics_->object_finished(result.report, seconds);
-  pipeline::ObjectReport report = result.report;
-  if (report.error.empty() && !result.error.empty()) {
-    report.error = result.error;
-  }
-  log_.log_object(report, bucket, key, result.size, seconds, report.retries);
+  metrics_->ledger_failed(result.ledger_failures.size());
+  log_.log_object(result, bucket, key, seconds);
 }
 
 void Observers::note(std::string_view level, const std::string& text) {

@@ -65,7 +65,7 @@ struct Settings {
 };
 
 // The rules file's rules, or the built-in defaults; errors name the file and line.
-tl::expected<core::Rules, std::string> load_rules(const Settings& settings);
+[[nodiscard]] tl::expected<core::Rules, std::string> load_rules(const Settings& settings);
 
 core::ReaderOptions reader_options(const Settings& settings);
 

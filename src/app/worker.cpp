@@ -308,10 +308,15 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
   const bool idle_exit = s.settings.exit_when_idle_s >= 0;
   const auto idle_limit = std::chrono::duration<double>(std::max(0.0, s.settings.exit_when_idle_s));
   while (!stop.load()) {
+    int free_slots = 0;
     {
       std::unique_lock lock(s.mutex);
-      // Backpressure: do not take more notifications than objects can start soon.
-      if (s.tasks.size() >= static_cast<std::size_t>(s.settings.objects_in_flight)) {
+      // Backpressure: take no more notifications than there are free object
+      // slots. A message received but not started is invisible to every other
+      // worker on the queue: taking ten while one object is in work would
+      // hold nine files back from idle workers until this one gets to them.
+      free_slots = s.settings.objects_in_flight - s.busy - static_cast<int>(s.tasks.size());
+      if (free_slots <= 0) {
         s.changed.wait_for(lock, std::chrono::milliseconds(200));
         continue;
       }
@@ -320,7 +325,7 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
       }
     }
     aws::ReceiveOptions receive;
-    receive.max_messages = 10;
+    receive.max_messages = std::clamp(free_slots, 1, 10);
     receive.visibility_timeout = s.settings.visibility_timeout_s;
     receive.wait_seconds = 20;
     if (idle_exit) {

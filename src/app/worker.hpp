@@ -47,7 +47,7 @@ class Worker {
 
   // Runs until `stop` is raised or, with settings.exit_when_idle_s >= 0, the
   // queue has been empty that long. An error when the queues cannot be found.
-  tl::expected<WorkerSummary, std::string> run(const std::atomic<bool>& stop);
+  [[nodiscard]] tl::expected<WorkerSummary, std::string> run(const std::atomic<bool>& stop);
 
  private:
   struct State;

@@ -40,7 +40,8 @@ struct AwsConfig {
   // AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `endpoint_url`
   // (scheme://host[:port] only), else default_endpoint(<service>, REGION). S3 path style: override,
   // the profile's `s3.addressing_style = path`, else whenever the endpoint is custom.
-  static Result<AwsConfig> load(const EnvLookup& env, const ConfigOverrides& overrides = {});
+  [[nodiscard]] static Result<AwsConfig> load(const EnvLookup& env,
+                                              const ConfigOverrides& overrides = {});
 
   // Bucket names that are no DNS label (dots, uppercase, ...) fall back to path style.
   S3Location s3_location(std::string_view bucket, std::string_view key) const;

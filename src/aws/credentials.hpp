@@ -22,7 +22,7 @@ struct Credentials {
 class CredentialsProvider {
  public:
   virtual ~CredentialsProvider() = default;
-  virtual Result<Credentials> get() = 0;
+  [[nodiscard]] virtual Result<Credentials> get() = 0;
 };
 
 std::shared_ptr<CredentialsProvider> make_static_credentials(Credentials credentials);

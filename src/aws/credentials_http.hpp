@@ -30,7 +30,7 @@ struct CredentialsHttpResponse {
 // A transport failure is an AwsError with service `service`, http_status 0 and
 // code "ConnectionError" or "Timeout"; any HTTP status is a response.
 // Error messages name the URL but never headers or bodies (they carry tokens).
-Result<CredentialsHttpResponse> credentials_http_fetch(const CredentialsHttpRequest& request,
-                                                       const std::string& service);
+[[nodiscard]] Result<CredentialsHttpResponse> credentials_http_fetch(
+    const CredentialsHttpRequest& request, const std::string& service);
 
 }  // namespace salesflow::aws::detail

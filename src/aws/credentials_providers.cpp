@@ -112,8 +112,11 @@ class StaticResultProvider final : public CredentialsProvider {
 class RefreshingProvider final : public CredentialsProvider {
  public:
   RefreshingProvider(std::function<Result<Credentials>()> fetch, Clock clock,
-                     std::chrono::seconds refresh_before)
-      : fetch_(std::move(fetch)), clock_(std::move(clock)), refresh_before_(refresh_before) {}
+                     std::chrono::seconds refresh_before, RefreshFailureFn on_failure)
+      : fetch_(std::move(fetch)),
+        clock_(std::move(clock)),
+        refresh_before_(refresh_before),
+        on_failure_(std::move(on_failure)) {}
 
   ~RefreshingProvider() override {
     {
@@ -202,6 +205,13 @@ class RefreshingProvider final : public CredentialsProvider {
       } else {
         // Still serving the old ones; try again soon, well before they expire.
         retry_after = std::chrono::seconds(10);
+        if (on_failure_) {
+          const auto valid_for =
+              std::chrono::duration_cast<std::chrono::seconds>(*cached_->expiration - clock_());
+          lock.unlock();
+          on_failure_(fetched.error(), std::max(valid_for, std::chrono::seconds(0)));
+          lock.lock();
+        }
       }
     }
   }
@@ -209,6 +219,7 @@ class RefreshingProvider final : public CredentialsProvider {
   const std::function<Result<Credentials>()> fetch_;
   const Clock clock_;
   const std::chrono::seconds refresh_before_;
+  const RefreshFailureFn on_failure_;
   std::mutex fetch_mutex_;  // one fetch at a time
   std::mutex mutex_;        // guards the members below
   std::condition_variable wake_;
@@ -506,8 +517,10 @@ std::shared_ptr<CredentialsProvider> make_profile_credentials(EnvLookup env, std
 }
 
 std::shared_ptr<CredentialsProvider> make_refreshing_credentials(
-    std::function<Result<Credentials>()> fetch, Clock clock, std::chrono::seconds refresh_before) {
-  return std::make_shared<RefreshingProvider>(std::move(fetch), std::move(clock), refresh_before);
+    std::function<Result<Credentials>()> fetch, Clock clock, std::chrono::seconds refresh_before,
+    RefreshFailureFn on_failure) {
+  return std::make_shared<RefreshingProvider>(std::move(fetch), std::move(clock), refresh_before,
+                                              std::move(on_failure));
 }
 
 namespace {
@@ -517,9 +530,10 @@ std::shared_ptr<CredentialsProvider> refreshing_from(
     ProviderOptions options) {
   const Clock clock = options.clock;
   const auto refresh_before = options.refresh_before;
+  RefreshFailureFn on_failure = options.on_refresh_failure;
   return make_refreshing_credentials(
       [fetch, env = std::move(env), options = std::move(options)] { return fetch(env, options); },
-      clock, refresh_before);
+      clock, refresh_before, std::move(on_failure));
 }
 }  // namespace
 

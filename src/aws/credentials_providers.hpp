@@ -16,6 +16,11 @@ namespace salesflow::aws {
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
+// Told, on the refresher's thread, when fetching temporary credentials ahead
+// of their expiry failed: the error, and how long the cached ones stay valid
+// (requests keep signing with them; another try follows in 10 s). Must not block.
+using RefreshFailureFn = std::function<void(const AwsError& error, std::chrono::seconds valid_for)>;
+
 struct ProviderOptions {
   Clock clock = [] { return std::chrono::system_clock::now(); };
   std::chrono::seconds refresh_before{300};
@@ -24,6 +29,7 @@ struct ProviderOptions {
   std::chrono::milliseconds metadata_timeout{1000};
   std::chrono::milliseconds sts_timeout{5000};
   std::string sts_region = "us-east-1";  // when the environment names none
+  RefreshFailureFn on_refresh_failure;   // none: nobody is told
 };
 
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
@@ -68,11 +74,13 @@ std::shared_ptr<CredentialsProvider> make_default_credentials_chain(EnvLookup en
 
 // Wraps a fetch of temporary credentials: caches them, fetches again when they
 // are within `refresh_before` of expiring, and keeps serving still-valid ones
-// if a refresh fails. Thread-safe.
-std::shared_ptr<CredentialsProvider> make_refreshing_credentials(
-    std::function<Result<Credentials>()> fetch, Clock clock, std::chrono::seconds refresh_before);
+// if a refresh fails (telling `on_failure`). Thread-safe.
+[[nodiscard]] std::shared_ptr<CredentialsProvider> make_refreshing_credentials(
+    std::function<Result<Credentials>()> fetch, Clock clock, std::chrono::seconds refresh_before,
+    RefreshFailureFn on_failure = {});
 
 // ISO 8601 UTC ("2024-03-01T12:00:00Z", fractional seconds allowed).
-std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_view text);
+[[nodiscard]] std::optional<std::chrono::system_clock::time_point> parse_iso8601(
+    std::string_view text);
 
 }  // namespace salesflow::aws

@@ -360,7 +360,7 @@ Result<std::vector<std::string>> DynamoDbClient::scan_all(std::string table) {
   }
 }
 
-Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
+Result<Creation> DynamoDbClient::create_table(CreateTableRequest request) {
   std::vector<std::pair<const KeyAttribute*, std::string_view>> keys = {
       {&request.partition_key, "HASH"}};
   if (request.sort_key) keys.emplace_back(&*request.sort_key, "RANGE");
@@ -387,8 +387,8 @@ Result<bool> DynamoDbClient::create_table(CreateTableRequest request) {
     writer.EndArray();
   });
   auto result = runtime_->call_blocking(make_call("CreateTable", std::move(body)));
-  if (result) return true;
-  if (result.error().code == "ResourceInUseException") return false;
+  if (result) return Creation::created;
+  if (result.error().code == "ResourceInUseException") return Creation::already_existed;
   return tl::unexpected(std::move(result.error()));
 }
 

@@ -23,7 +23,7 @@ struct BatchWriteOptions {
   std::atomic<std::uint64_t>* retry_counter = nullptr;
 };
 
-struct BatchWriteOutcome {
+struct [[nodiscard]] BatchWriteOutcome {
   std::vector<std::size_t> unwritten;  // indices into the input, ascending
   std::optional<AwsError> error;       // why `unwritten` are not written
   int requests = 0;                    // BatchWriteItem requests sent (retries included)
@@ -92,37 +92,40 @@ struct TableDescription {
 
 class DynamoDbClient {
  public:
-  static Result<DynamoDbClient> create(ClientConfig config);
+  [[nodiscard]] static Result<DynamoDbClient> create(ClientConfig config);
 
   // Splits into requests of at most 25 items and 16 MB; runs them concurrently.
   // `done` runs on the HTTP I/O thread.
   void batch_write_async(std::string table, std::vector<std::string> items,
                          std::function<void(BatchWriteOutcome)> done,
                          BatchWriteOptions options = {});
-  BatchWriteOutcome batch_write(std::string table, std::vector<std::string> items,
-                                BatchWriteOptions options = {});
+  [[nodiscard]] BatchWriteOutcome batch_write(std::string table, std::vector<std::string> items,
+                                              BatchWriteOptions options = {});
 
   // ConditionalCheckFailedException becomes ConditionalOutcome::condition_failed.
   void put_item_async(PutItemRequest request, std::function<void(Result<ConditionalOutcome>)> done);
-  Result<ConditionalOutcome> put_item(PutItemRequest request);
+  [[nodiscard]] Result<ConditionalOutcome> put_item(PutItemRequest request);
   void update_item_async(UpdateItemRequest request,
                          std::function<void(Result<ConditionalOutcome>)> done);
-  Result<ConditionalOutcome> update_item(UpdateItemRequest request);
+  [[nodiscard]] Result<ConditionalOutcome> update_item(UpdateItemRequest request);
 
   // nullopt when there is no such item.
   void get_item_async(GetItemRequest request,
                       std::function<void(Result<std::optional<std::string>>)> done);
-  Result<std::optional<std::string>> get_item(GetItemRequest request);
+  [[nodiscard]] Result<std::optional<std::string>> get_item(GetItemRequest request);
 
   void query_async(QueryRequest request, std::function<void(Result<ItemPage>)> done);
-  Result<ItemPage> query(QueryRequest request);  // one page; Scan without key condition
-  Result<std::vector<std::string>> scan_all(std::string table);  // every page, consistent
+  [[nodiscard]] Result<ItemPage> query(
+      QueryRequest request);  // one page; Scan without key condition
+  [[nodiscard]] Result<std::vector<std::string>> scan_all(
+      std::string table);  // every page, consistent
 
-  // false when the table already existed (ResourceInUseException).
-  Result<bool> create_table(CreateTableRequest request);
-  Result<TableDescription> describe_table(std::string table);
-  Result<TableDescription> wait_until_active(std::string table, std::chrono::milliseconds timeout);
-  Result<void> delete_table(std::string table);
+  // already_existed: ResourceInUseException (the table is there, maybe still CREATING).
+  [[nodiscard]] Result<Creation> create_table(CreateTableRequest request);
+  [[nodiscard]] Result<TableDescription> describe_table(std::string table);
+  [[nodiscard]] Result<TableDescription> wait_until_active(std::string table,
+                                                           std::chrono::milliseconds timeout);
+  [[nodiscard]] Result<void> delete_table(std::string table);
 
   static constexpr std::size_t kMaxBatchItems = 25;
   static constexpr std::size_t kMaxBatchBytes = std::size_t{16} << 20;

@@ -21,7 +21,7 @@ struct Endpoint {
 // "https://host/base" -> {https, host, /base, custom}. The scheme is http or
 // https (any case); a missing host, a query, a fragment or user info is an
 // error (code "InvalidEndpoint").
-Result<Endpoint> parse_endpoint_url(std::string_view url);
+[[nodiscard]] Result<Endpoint> parse_endpoint_url(std::string_view url);
 
 // The public AWS endpoint "https://<prefix>.<region>.amazonaws.com[.cn]".
 Endpoint default_endpoint(std::string_view prefix, std::string_view region);

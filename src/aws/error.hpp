@@ -2,7 +2,6 @@
 // The one error type every AWS operation returns.
 
 #include <string>
-
 #include <tl/expected.hpp>
 
 namespace salesflow::aws {
@@ -22,5 +21,9 @@ struct AwsError {
 
 template <class T>
 using Result = tl::expected<T, AwsError>;
+
+// What an idempotent create found: created now, or there already (owned by
+// this account). Anything else is an AwsError.
+enum class Creation { created, already_existed };
 
 }  // namespace salesflow::aws

@@ -23,7 +23,7 @@ struct HttpResponse {
   std::string body;             // empty for streamed 2xx bodies
 
   // Case-insensitive; the first header of that name.
-  std::optional<std::string_view> header(std::string_view name) const;
+  [[nodiscard]] std::optional<std::string_view> header(std::string_view name) const;
 };
 
 struct HttpOptions {
@@ -67,7 +67,7 @@ class HttpClient {
   void submit(HttpRequest request, Completion done, RequestOptions options = {});
 
   // Blocks until the response arrives; must not be called on the I/O thread.
-  Result<HttpResponse> send(HttpRequest request, RequestOptions options = {});
+  [[nodiscard]] Result<HttpResponse> send(HttpRequest request, RequestOptions options = {});
 
   // Blocking streamed transfer. For a 2xx response the body goes to `sink` on
   // the caller's thread in order (the sink may block: the transfer pauses once
@@ -78,9 +78,10 @@ class HttpClient {
   // `bytes_delivered`, when given, counts what reached the sink; `head`, when
   // given, receives the status and headers even when the transfer failed
   // mid-body (a resume needs the ETag of what it was reading).
-  Result<HttpResponse> stream(HttpRequest request, const ChunkSink& sink,
-                              RequestOptions options = {}, std::size_t* bytes_delivered = nullptr,
-                              HttpResponse* head = nullptr);
+  [[nodiscard]] Result<HttpResponse> stream(HttpRequest request, const ChunkSink& sink,
+                                            RequestOptions options = {},
+                                            std::size_t* bytes_delivered = nullptr,
+                                            HttpResponse* head = nullptr);
 
   // Runs `task` on the I/O thread after `delay` (retry backoff without a
   // sleeping thread). Tasks still pending at destruction run then, in order.

@@ -44,7 +44,7 @@ class RetryQuota {
 
   explicit RetryQuota(int capacity = kDefaultCapacity);
   // Takes the price of retrying after `error`; nullopt when the bucket cannot pay.
-  std::optional<int> acquire(const AwsError& error);
+  [[nodiscard]] std::optional<int> acquire(const AwsError& error);
   // A success refunds what its last retry cost, or adds kSuccessIncrement when
   // it needed no retry (never above capacity).
   void release(int last_retry_cost);

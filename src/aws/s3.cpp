@@ -210,7 +210,7 @@ Result<std::vector<ObjectSummary>> S3Client::list_all_objects(const std::string&
   return all;
 }
 
-Result<bool> S3Client::create_bucket(const std::string& bucket) {
+Result<Creation> S3Client::create_bucket(const std::string& bucket) {
   ServiceCall call = object_call("CreateBucket", "PUT", bucket, "");
   const std::string& region = runtime_->config().region;
   if (region != "us-east-1") {
@@ -222,8 +222,8 @@ Result<bool> S3Client::create_bucket(const std::string& bucket) {
     call.request.headers.push_back({"Content-Type", "application/xml"});
   }
   auto response = runtime_->call_blocking(std::move(call));
-  if (response) return true;
-  if (response.error().code == "BucketAlreadyOwnedByYou") return false;
+  if (response) return Creation::created;
+  if (response.error().code == "BucketAlreadyOwnedByYou") return Creation::already_existed;
   return tl::unexpected(std::move(response.error()));
 }
 

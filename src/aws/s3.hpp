@@ -62,35 +62,38 @@ class S3Client {
   // on one host), virtual-hosted on AWS; AwsConfig::s3_path_style is the value
   // resolved from the overrides and the profile's s3.addressing_style. Bucket
   // names that are no DNS label always go path style.
-  static Result<S3Client> create(ClientConfig config,
-                                 std::optional<bool> path_style = std::nullopt);
+  [[nodiscard]] static Result<S3Client> create(ClientConfig config,
+                                               std::optional<bool> path_style = std::nullopt);
 
   // Streams the object (or range) to `on_chunk` on the caller's thread. A
   // connection dropped mid-body is resumed from the next byte with a Range
   // request pinned by If-Match (and versionId): the sink sees every byte once.
   // An object replaced meanwhile fails with PreconditionFailed (412).
-  Result<ObjectInfo> get_object(const std::string& bucket, const std::string& key,
-                                const ChunkSink& on_chunk, GetObjectOptions options = {});
-  Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key,
-                                 const std::string& version_id = {});
+  [[nodiscard]] Result<ObjectInfo> get_object(const std::string& bucket, const std::string& key,
+                                              const ChunkSink& on_chunk,
+                                              GetObjectOptions options = {});
+  [[nodiscard]] Result<ObjectInfo> head_object(const std::string& bucket, const std::string& key,
+                                               const std::string& version_id = {});
 
   void put_object_async(std::string bucket, std::string key, std::string body,
                         std::function<void(Result<PutObjectResult>)> done,
                         std::string content_type = "application/octet-stream");
-  Result<PutObjectResult> put_object(std::string bucket, std::string key, std::string body,
-                                     std::string content_type = "application/octet-stream");
-  Result<void> delete_object(const std::string& bucket, const std::string& key);
+  [[nodiscard]] Result<PutObjectResult> put_object(
+      std::string bucket, std::string key, std::string body,
+      std::string content_type = "application/octet-stream");
+  [[nodiscard]] Result<void> delete_object(const std::string& bucket, const std::string& key);
 
-  Result<ListObjectsPage> list_objects(const std::string& bucket, const std::string& prefix = {},
-                                       const std::string& continuation_token = {},
-                                       int max_keys = 1000);
-  Result<std::vector<ObjectSummary>> list_all_objects(const std::string& bucket,
-                                                      const std::string& prefix = {});
+  [[nodiscard]] Result<ListObjectsPage> list_objects(const std::string& bucket,
+                                                     const std::string& prefix = {},
+                                                     const std::string& continuation_token = {},
+                                                     int max_keys = 1000);
+  [[nodiscard]] Result<std::vector<ObjectSummary>> list_all_objects(const std::string& bucket,
+                                                                    const std::string& prefix = {});
 
   // false when it already existed (BucketAlreadyOwnedByYou counts as success).
-  Result<bool> create_bucket(const std::string& bucket);
-  Result<void> put_bucket_notification(const std::string& bucket,
-                                       const std::vector<QueueNotification>& queues);
+  [[nodiscard]] Result<Creation> create_bucket(const std::string& bucket);
+  [[nodiscard]] Result<void> put_bucket_notification(const std::string& bucket,
+                                                     const std::vector<QueueNotification>& queues);
 
  private:
   S3Client(std::shared_ptr<ServiceRuntime> runtime, std::optional<bool> path_style)

@@ -37,6 +37,11 @@ class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
   virtual void on_request(const RequestRecord& record) = 0;
+  // A refresh of temporary credentials ahead of their expiry failed (on the
+  // credentials refresher's thread): requests keep signing with the cached
+  // ones for `valid_for`, and the refresh is tried again.
+  virtual void on_credentials_refresh_failure(const AwsError& error,
+                                              std::chrono::seconds valid_for) = 0;
 };
 
 struct ClientConfig {
@@ -81,7 +86,7 @@ std::vector<std::vector<std::size_t>> pack_batches(const std::vector<std::size_t
                                                    std::size_t overhead = 0);
 
 // Success or the error of a call whose response carries nothing to read.
-inline Result<void> without_body(Result<HttpResponse> result) {
+[[nodiscard]] inline Result<void> without_body(Result<HttpResponse> result) {
   if (!result) return tl::unexpected(std::move(result.error()));
   return {};
 }
@@ -92,19 +97,18 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
 
   // `service` names errors ("dynamodb"); `signing_name` is the SigV4 service;
   // `endpoint_prefix` picks the default endpoint.
-  static Result<std::shared_ptr<ServiceRuntime>> create(ClientConfig config, std::string service,
-                                                        std::string signing_name,
-                                                        std::string_view endpoint_prefix,
-                                                        ErrorParser parse_error);
+  [[nodiscard]] static Result<std::shared_ptr<ServiceRuntime>> create(
+      ClientConfig config, std::string service, std::string signing_name,
+      std::string_view endpoint_prefix, ErrorParser parse_error);
 
   // `done` runs on the HttpClient's I/O thread.
   void call(ServiceCall call, Completion done);
-  Result<HttpResponse> call_blocking(ServiceCall call);
+  [[nodiscard]] Result<HttpResponse> call_blocking(ServiceCall call);
   // The blocking form of an async operation: `start(done)` begins it and the
   // caller's thread waits for `done`. Refused on the I/O thread, where the
   // wait would never end.
   template <class T, class Start>
-  Result<T> wait_for(std::string_view operation, Start&& start) const {
+  [[nodiscard]] Result<T> wait_for(std::string_view operation, Start&& start) const {
     if (http().on_io_thread()) return tl::unexpected(io_thread_error(operation));
     return block_on<Result<T>>(std::forward<Start>(start));
   }
@@ -125,7 +129,7 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
   RetryStrategy& retry_strategy() const { return *config_.retry_strategy; }
   const ErrorParser& error_parser() const { return parse_error_; }
   // Signs `request` for this service with fresh credentials.
-  Result<void> sign(HttpRequest& request, const SigningOptions& options) const;
+  [[nodiscard]] Result<void> sign(HttpRequest& request, const SigningOptions& options) const;
 
   ServiceRuntime(ClientConfig config, std::string service, std::string signing_name,
                  Endpoint endpoint, ErrorParser parse_error);

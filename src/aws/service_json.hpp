@@ -49,17 +49,17 @@ std::string json_object(Members&& members) {
 
 // The same value with object members sorted by name and no whitespace, so two
 // encodings of one item compare equal; nullopt when `json` does not parse.
-std::optional<std::string> canonical_json(std::string_view json);
+[[nodiscard]] std::optional<std::string> canonical_json(std::string_view json);
 
 // Minified text of a parsed element.
 std::string json_text(simdjson::dom::element element);
 
 // The response body as a JSON object; else InvalidResponse from `runtime`'s
 // service for `operation`. The element lives as long as `parser`.
-Result<simdjson::dom::element> parse_json_body(simdjson::dom::parser& parser,
-                                               const HttpResponse& response,
-                                               const ServiceRuntime& runtime,
-                                               std::string_view operation);
+[[nodiscard]] Result<simdjson::dom::element> parse_json_body(simdjson::dom::parser& parser,
+                                                             const HttpResponse& response,
+                                                             const ServiceRuntime& runtime,
+                                                             std::string_view operation);
 
 // What `read` makes of a response's root object.
 template <class Read>

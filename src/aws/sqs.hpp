@@ -61,14 +61,14 @@ struct SendBatchOptions {
   std::atomic<std::uint64_t>* retry_counter = nullptr;
 };
 
-struct SendBatchOutcome {
+struct [[nodiscard]] SendBatchOutcome {
   std::vector<std::string> message_ids;  // per input entry; empty where it failed
   std::vector<EntryFailure> failed;      // every entry that finally failed, by index
   std::optional<AwsError> error;         // a whole request that failed
   bool ok() const { return failed.empty() && !error; }
 };
 
-struct BatchOutcome {  // DeleteMessageBatch, ChangeMessageVisibilityBatch
+struct [[nodiscard]] BatchOutcome {  // DeleteMessageBatch, ChangeMessageVisibilityBatch
   std::vector<EntryFailure> failed;
   bool ok() const { return failed.empty(); }
 };
@@ -80,42 +80,44 @@ struct VisibilityChange {
 
 class SqsClient {
  public:
-  static Result<SqsClient> create(ClientConfig config);
+  [[nodiscard]] static Result<SqsClient> create(ClientConfig config);
 
   void receive_async(std::string queue_url, ReceiveOptions options,
                      std::function<void(Result<std::vector<SqsMessage>>)> done);
-  Result<std::vector<SqsMessage>> receive(std::string queue_url, ReceiveOptions options = {});
+  [[nodiscard]] Result<std::vector<SqsMessage>> receive(std::string queue_url,
+                                                        ReceiveOptions options = {});
 
   // Packs entries by count (10) and size, verifies MD5OfMessageBody, resends
   // entries that failed without sender fault.
   void send_batch_async(std::string queue_url, std::vector<OutgoingMessage> messages,
                         std::function<void(SendBatchOutcome)> done, SendBatchOptions options = {});
-  SendBatchOutcome send_batch(std::string queue_url, std::vector<OutgoingMessage> messages,
-                              SendBatchOptions options = {});
-  Result<std::string> send(std::string queue_url, OutgoingMessage message);  // message id
+  [[nodiscard]] SendBatchOutcome send_batch(std::string queue_url,
+                                            std::vector<OutgoingMessage> messages,
+                                            SendBatchOptions options = {});
+  [[nodiscard]] Result<std::string> send(std::string queue_url,
+                                         OutgoingMessage message);  // message id
 
   void delete_batch_async(std::string queue_url, std::vector<std::string> receipt_handles,
                           std::function<void(Result<BatchOutcome>)> done);
-  Result<BatchOutcome> delete_batch(std::string queue_url,
-                                    std::vector<std::string> receipt_handles);
+  [[nodiscard]] Result<BatchOutcome> delete_batch(std::string queue_url,
+                                                  std::vector<std::string> receipt_handles);
 
-  Result<void> change_visibility(std::string queue_url, VisibilityChange change);
+  [[nodiscard]] Result<void> change_visibility(std::string queue_url, VisibilityChange change);
   void change_visibility_batch_async(std::string queue_url, std::vector<VisibilityChange> changes,
                                      std::function<void(Result<BatchOutcome>)> done);
-  Result<BatchOutcome> change_visibility_batch(std::string queue_url,
-                                               std::vector<VisibilityChange> changes);
+  [[nodiscard]] Result<BatchOutcome> change_visibility_batch(std::string queue_url,
+                                                             std::vector<VisibilityChange> changes);
 
-  Result<std::string> get_queue_url(std::string queue_name);
+  [[nodiscard]] Result<std::string> get_queue_url(std::string queue_name);
   // Idempotent for equal attributes; returns the queue URL.
-  Result<std::string> create_queue(std::string queue_name,
-                                   std::map<std::string, std::string> attributes = {});
-  Result<std::map<std::string, std::string>> get_queue_attributes(std::string queue_url,
-                                                                  std::vector<std::string> names = {
-                                                                      "All"});
-  Result<void> set_queue_attributes(std::string queue_url,
-                                    std::map<std::string, std::string> attributes);
-  Result<void> purge_queue(std::string queue_url);
-  Result<void> delete_queue(std::string queue_url);
+  [[nodiscard]] Result<std::string> create_queue(
+      std::string queue_name, std::map<std::string, std::string> attributes = {});
+  [[nodiscard]] Result<std::map<std::string, std::string>> get_queue_attributes(
+      std::string queue_url, std::vector<std::string> names = {"All"});
+  [[nodiscard]] Result<void> set_queue_attributes(std::string queue_url,
+                                                  std::map<std::string, std::string> attributes);
+  [[nodiscard]] Result<void> purge_queue(std::string queue_url);
+  [[nodiscard]] Result<void> delete_queue(std::string queue_url);
 
   static constexpr std::size_t kMaxBatchEntries = 10;
 
@@ -123,7 +125,7 @@ class SqsClient {
   explicit SqsClient(std::shared_ptr<ServiceRuntime> runtime) : runtime_(std::move(runtime)) {}
   ServiceCall make_call(std::string operation, std::string body) const;
   // An operation whose request names only the queue and whose answer has nothing to read.
-  Result<void> queue_call(std::string operation, std::string_view queue_url);
+  [[nodiscard]] Result<void> queue_call(std::string operation, std::string_view queue_url);
   std::shared_ptr<ServiceRuntime> runtime_;
 };
 

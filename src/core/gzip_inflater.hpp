@@ -54,15 +54,15 @@ class GzipInflater {
 
   // Decompresses `compressed` (any piece of the stream) into `sink`. After the
   // first error, every later call returns that error and produces nothing.
-  tl::expected<void, GzipError> feed(std::string_view compressed, ByteSink& sink);
+  [[nodiscard]] tl::expected<void, GzipError> feed(std::string_view compressed, ByteSink& sink);
   // End of input: an error if the stream is empty or its last member is cut short.
-  tl::expected<void, GzipError> finish();
+  [[nodiscard]] tl::expected<void, GzipError> finish();
 
   std::uint64_t compressed_bytes() const { return compressed_; }
   std::uint64_t decompressed_bytes() const { return decompressed_; }
 
  private:
-  tl::expected<void, GzipError> fail(std::string message);
+  [[nodiscard]] tl::expected<void, GzipError> fail(std::string message);
 
   std::unique_ptr<inflate_state> state_;
   std::vector<unsigned char> output_;

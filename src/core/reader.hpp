@@ -81,7 +81,7 @@ enum class InputFormat { automatic, json_lines, array, wrapped, concatenated };
 
 std::string_view to_string(InputFormat format);
 // Parses "auto", "jsonl", "array", "wrapped" or "concatenated".
-std::optional<InputFormat> parse_input_format(std::string_view name);
+[[nodiscard]] std::optional<InputFormat> parse_input_format(std::string_view name);
 
 struct ReaderOptions {
   InputFormat format = InputFormat::automatic;           // automatic, or force one format

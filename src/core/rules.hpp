@@ -76,12 +76,12 @@ struct Rules {
   // The built-in completeness rules (docs/rules.md, tests/data/rules/defaults.toml).
   static Rules defaults();
   // Parses a rules file. Errors name the source and line: "rules.toml:12: ...".
-  static tl::expected<Rules, std::string> from_toml_string(std::string_view text,
-                                                           std::string_view source_name);
+  [[nodiscard]] static tl::expected<Rules, std::string> from_toml_string(
+      std::string_view text, std::string_view source_name);
 };
 
 // Splits a JSON pointer ("/a/b~1c") into unescaped names; nullopt when malformed.
-std::optional<std::vector<std::string>> split_json_pointer(std::string_view pointer);
+[[nodiscard]] std::optional<std::vector<std::string>> split_json_pointer(std::string_view pointer);
 // Appends `name` to a JSON pointer with ~ and / escaped.
 void append_pointer_segment(std::string& pointer, std::string_view name);
 

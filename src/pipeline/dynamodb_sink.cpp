@@ -13,8 +13,7 @@ namespace salesflow::pipeline {
 DynamoDbItemSink::DynamoDbItemSink(aws::DynamoDbClient& client, DynamoDbSinkOptions options)
     : client_(client), options_(std::move(options)) {}
 
-void DynamoDbItemSink::write(std::vector<ItemWrite> items,
-                             std::function<void(std::vector<ItemOutcome>, std::string)> done,
+void DynamoDbItemSink::write(std::vector<ItemWrite> items, WriteDone done,
                              std::atomic<std::uint64_t>* retries) {
   if (options_.reject_conflicts) {
     put_conditionally(std::move(items), std::move(done), retries);
@@ -38,34 +37,39 @@ void DynamoDbItemSink::write(std::vector<ItemWrite> items,
             outcomes[index] = ItemOutcome::failed;
           }
         }
-        std::string error;
+        std::optional<aws::AwsError> error;
         if (!outcome.unwritten.empty()) {
-          error = std::to_string(outcome.unwritten.size()) + " items not written";
-          if (outcome.error) {
-            error += ": " + outcome.error->to_string();
-          }
+          error = outcome.error.value_or(aws::AwsError{
+              .service = "dynamodb",
+              .operation = "BatchWriteItem",
+              .http_status = 200,
+              .code = "UnprocessedItems",
+              .message = std::to_string(outcome.unwritten.size()) + " of " + std::to_string(count) +
+                         " items still unprocessed at the deadline",
+              .request_id = {},
+              .retryable = true,
+              .attempts = 1});
         }
         done(std::move(outcomes), std::move(error));
       },
       batch_options);
 }
 
-void DynamoDbItemSink::put_conditionally(
-    std::vector<ItemWrite> items, std::function<void(std::vector<ItemOutcome>, std::string)> done,
-    std::atomic<std::uint64_t>* retries) {
+void DynamoDbItemSink::put_conditionally(std::vector<ItemWrite> items, WriteDone done,
+                                         std::atomic<std::uint64_t>* retries) {
   struct Pending {
     std::mutex mutex;
     std::vector<ItemOutcome> outcomes;
-    std::string error;
+    std::optional<aws::AwsError> error;  // the first put that failed
     std::size_t remaining = 0;
-    std::function<void(std::vector<ItemOutcome>, std::string)> done;
+    WriteDone done;
   };
   auto pending = std::make_shared<Pending>();
   pending->outcomes.assign(items.size(), ItemOutcome::failed);
   pending->remaining = items.size();
   pending->done = std::move(done);
   if (items.empty()) {
-    pending->done({}, {});
+    pending->done({}, std::nullopt);
     return;
   }
 
@@ -100,8 +104,8 @@ void DynamoDbItemSink::put_conditionally(
             const std::scoped_lock lock(pending->mutex);
             if (!result) {
               pending->outcomes[i] = ItemOutcome::failed;
-              if (pending->error.empty()) {
-                pending->error = result.error().to_string();
+              if (!pending->error) {
+                pending->error = std::move(result.error());
               }
             } else {
               pending->outcomes[i] = *result == aws::ConditionalOutcome::applied

@@ -32,14 +32,14 @@ class DynamoDbItemSink final : public ItemSink {
  public:
   DynamoDbItemSink(aws::DynamoDbClient& client, DynamoDbSinkOptions options);
 
-  std::size_t max_batch_items() const override { return aws::DynamoDbClient::kMaxBatchItems; }
-  void write(std::vector<ItemWrite> items,
-             std::function<void(std::vector<ItemOutcome>, std::string error)> done,
+  [[nodiscard]] std::size_t max_batch_items() const override {
+    return aws::DynamoDbClient::kMaxBatchItems;
+  }
+  void write(std::vector<ItemWrite> items, WriteDone done,
              std::atomic<std::uint64_t>* retries) override;
 
  private:
-  void put_conditionally(std::vector<ItemWrite> items,
-                         std::function<void(std::vector<ItemOutcome>, std::string error)> done,
+  void put_conditionally(std::vector<ItemWrite> items, WriteDone done,
                          std::atomic<std::uint64_t>* retries);
 
   aws::DynamoDbClient& client_;

@@ -83,8 +83,9 @@ class Ledger {
 
  private:
   std::int64_t now() const;
-  aws::Result<LeaseState> owned_update(const ObjectVersion& object, std::string update_expression,
-                                       std::string names, std::string values);
+  [[nodiscard]] aws::Result<LeaseState> owned_update(const ObjectVersion& object,
+                                                     std::string update_expression,
+                                                     std::string names, std::string values);
 
   aws::DynamoDbClient& dynamodb_;
   std::string table_;

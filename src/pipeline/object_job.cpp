@@ -66,26 +66,38 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   const auto started = std::chrono::steady_clock::now();
   JobResult result;
   result.size = size_hint;
-  const auto finish = [&](JobOutcome outcome, std::string error = {}) {
+  const auto finish = [&](JobOutcome outcome) {
     result.outcome = outcome;
-    result.error = std::move(error);
     result.elapsed = std::chrono::steady_clock::now() - started;
     return result;
+  };
+  const auto fail = [&](JobOutcome outcome, Failure failure) {
+    result.failure = std::move(failure);
+    return finish(outcome);
+  };
+  const auto settle = [&](JobOutcome outcome, std::string reason) {
+    result.reason = std::move(reason);
+    return finish(outcome);
+  };
+  // A ledger write after the run that did not happen: the outcome stands (no
+  // record depends on it), its cost is named in the failure's detail.
+  const auto note_ledger = [&](std::string consequence, aws::AwsError error) {
+    result.ledger_failures.push_back(
+        failure_from(FailureStage::ledger, std::move(consequence), std::move(error)));
   };
 
   if (core::is_offload_location(environment.options.envelopes, object.bucket, object.key)) {
     // Before anything is read or claimed: salesflow's own output is never sales data.
-    return finish(JobOutcome::own_output,
+    return settle(JobOutcome::own_output,
                   "the key is in salesflow's DLQ offload location: not an input file");
   }
   object.etag = bare_etag(std::move(object.etag));
   if (object.etag.empty() && object.version_id.empty()) {
     auto head = environment.s3.head_object(object.bucket, object.key);
     if (!head) {
-      if (is_gone(head.error())) {
-        return finish(JobOutcome::missing, head.error().to_string());
-      }
-      return finish(JobOutcome::failed, head.error().to_string());
+      const JobOutcome outcome = is_gone(head.error()) ? JobOutcome::missing : JobOutcome::failed;
+      return fail(outcome, failure_from(FailureStage::source, "finding the object's version",
+                                        std::move(head.error())));
     }
     object.etag = bare_etag(head->etag);
     object.version_id = head->version_id;
@@ -94,13 +106,14 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
 
   auto claim = environment.ledger.claim(object);
   if (!claim) {
-    return finish(JobOutcome::failed, "ledger: " + claim.error().to_string());
+    return fail(JobOutcome::failed, failure_from(FailureStage::ledger, "claiming the object",
+                                                 std::move(claim.error())));
   }
   if (claim->result == ClaimResult::already_done) {
-    return finish(JobOutcome::already_done);
+    return settle(JobOutcome::already_done, "the ledger says a previous run finished it");
   }
   if (claim->result == ClaimResult::held) {
-    return finish(JobOutcome::held, "leased by " + claim->holder);
+    return settle(JobOutcome::held, "leased by " + claim->holder);
   }
 
   const core::ObjectContext context{object.bucket, object.key, object.etag, object.version_id,
@@ -108,15 +121,14 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   aws::GetObjectOptions get;
   get.if_match = object.etag.empty() ? std::string() : "\"" + object.etag + "\"";
   get.version_id = object.version_id;
-  std::optional<aws::AwsError> read_error;
   // The first bytes decide whether the object is one of salesflow's own DLQ
   // envelopes (stored elsewhere, or under another configuration): such an
   // object is never fed to the reader, wherever it was found.
   std::string head;
   bool head_passed = false;
   bool own_output = false;
-  const ChunkSource source = [&](const std::function<bool(std::string_view)>& on_chunk)
-      -> tl::expected<void, std::string> {
+  const ChunkSource source =
+      [&](const std::function<bool(std::string_view)>& on_chunk) -> aws::Result<void> {
     const auto sniff = [&](std::string_view chunk) {
       if (head_passed) {
         return on_chunk(chunk);
@@ -134,19 +146,17 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
     };
     auto got = environment.s3.get_object(object.bucket, object.key, sniff, get);
     if (!got) {
-      read_error = got.error();
-      return tl::make_unexpected(got.error().to_string());
+      return tl::make_unexpected(std::move(got.error()));
     }
     if (!head_passed && !head.empty()) {
       head_passed = true;  // an object shorter than the signature
-      on_chunk(head);
+      // The last bytes: whether the consumer wants more no longer matters.
+      static_cast<void>(on_chunk(head));
     }
     return {};
   };
   const CheckpointFn checkpoint = [&](const Checkpoint& progress) {
-    auto saved = environment.ledger.checkpoint(object, progress);
-    // A failed write of the checkpoint costs only redone work; a lost lease stops us.
-    return saved ? *saved : LeaseState::held;
+    return environment.ledger.checkpoint(object, progress);
   };
 
   ObjectProcessor processor(validator, environment.options, environment.items, environment.messages,
@@ -155,63 +165,85 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   if (own_output) {
     // Nothing was routed; the ledger entry is closed so a repeated
     // notification is settled without reading again.
-    ObjectReport nothing;
+    const ObjectReport nothing;
     auto closed = environment.ledger.complete(object, nothing);
-    std::string error = "the object is a salesflow DLQ envelope: not an input file";
     if (!closed) {
-      error += "; closing the ledger entry failed: " + closed.error().to_string();
+      note_ledger("closing the ledger entry (a repeated notification reads the first bytes again)",
+                  std::move(closed.error()));
     }
     result.report = nothing;
-    return finish(JobOutcome::own_output, error);
+    return settle(JobOutcome::own_output,
+                  "the object is a salesflow DLQ envelope: not an input file");
   }
 
+  result.failure = result.report.failure;
   switch (result.report.status) {
     case ObjectStatus::completed: {
       auto completed = environment.ledger.complete(object, result.report);
       if (!completed) {
         // Everything is durable; only the ledger entry is missing. The retry
         // rewrites the same items and envelopes (idempotent) and completes it.
-        return finish(JobOutcome::failed, "ledger: " + completed.error().to_string());
+        return fail(JobOutcome::failed, failure_from(FailureStage::ledger,
+                                                     "marking the object done (a retry redoes it)",
+                                                     std::move(completed.error())));
       }
       if (*completed == LeaseState::lost) {
-        return finish(JobOutcome::lease_lost,
-                      "the lease was lost before the object was marked done");
+        return fail(
+            JobOutcome::lease_lost,
+            Failure{
+                FailureStage::lease, "the lease was lost before the object was marked done", {}});
       }
       return finish(JobOutcome::completed);
     }
     case ObjectStatus::lease_lost:
-      return finish(JobOutcome::lease_lost, result.report.error);
+      return finish(JobOutcome::lease_lost);
     case ObjectStatus::interrupted:
     case ObjectStatus::failed: {
-      if (read_error && (is_gone(*read_error) || is_changed(*read_error))) {
+      const auto& failure = result.report.failure;
+      const aws::AwsError* read_error =
+          failure && failure->stage == FailureStage::source && failure->cause ? &*failure->cause
+                                                                              : nullptr;
+      if (read_error != nullptr && (is_gone(*read_error) || is_changed(*read_error))) {
         // This version's bytes can no longer be read: nothing a retry could do.
         // The ledger entry is closed with what was routed; a newer version has
         // its own notification and ledger entry.
         const bool gone = is_gone(*read_error);
         auto closed = environment.ledger.complete(object, result.report);
-        std::string error = result.report.error;
         if (!closed) {
-          error += "; closing the ledger entry failed: " + closed.error().to_string();
+          note_ledger("closing the ledger entry (a repeated notification finds the object gone)",
+                      std::move(closed.error()));
         }
-        return finish(gone ? JobOutcome::missing : JobOutcome::superseded, error);
+        return finish(gone ? JobOutcome::missing : JobOutcome::superseded);
       }
       auto saved = environment.ledger.checkpoint(object, result.report.last_checkpoint);
       auto released = environment.ledger.release(object);
-      std::string error = result.report.error;
       if (!saved) {
-        error += "; saving the checkpoint failed: " + saved.error().to_string();
+        note_ledger("saving the last checkpoint (a retry redoes the records since the one before)",
+                    std::move(saved.error()));
       } else if (*saved == LeaseState::lost) {
-        error += "; the lease was lost before the checkpoint was saved";
+        result.ledger_failures.push_back(
+            Failure{FailureStage::lease, "the lease was lost before the checkpoint was saved", {}});
       }
       if (!released) {
-        error += "; releasing the lease failed: " + released.error().to_string();
+        note_ledger("releasing the lease (a retry waits until it expires)",
+                    std::move(released.error()));
       }
       return finish(result.report.status == ObjectStatus::interrupted ? JobOutcome::interrupted
-                                                                      : JobOutcome::failed,
-                    error);
+                                                                      : JobOutcome::failed);
     }
   }
-  return finish(JobOutcome::failed, "unknown processor status");
+  return fail(JobOutcome::failed, Failure{FailureStage::sink, "unknown processor status", {}});
+}
+
+std::string JobResult::describe() const {
+  std::string text = failure ? failure->to_string() : reason;
+  for (const auto& also : ledger_failures) {
+    if (!text.empty()) {
+      text += "; ";
+    }
+    text += also.to_string();
+  }
+  return text;
 }
 
 }  // namespace salesflow::pipeline

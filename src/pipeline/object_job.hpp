@@ -9,9 +9,12 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "aws/s3.hpp"
+#include "pipeline/failure.hpp"
 #include "pipeline/ledger.hpp"
 #include "pipeline/object_processor.hpp"
 #include "pipeline/sinks.hpp"
@@ -41,21 +44,34 @@ enum class JobOutcome {
   own_output,    // a DLQ envelope salesflow stored itself (an offload object): never input
 };
 
-std::string_view to_string(JobOutcome outcome);
+[[nodiscard]] std::string_view to_string(JobOutcome outcome);
 
 // Whether the notification that announced the object may be deleted.
-inline bool settles_notification(JobOutcome outcome) {
+[[nodiscard]] inline bool settles_notification(JobOutcome outcome) {
   return outcome == JobOutcome::completed || outcome == JobOutcome::already_done ||
          outcome == JobOutcome::superseded || outcome == JobOutcome::missing ||
          outcome == JobOutcome::own_output;
 }
 
-struct JobResult {
+struct [[nodiscard]] JobResult {
   JobOutcome outcome = JobOutcome::failed;
   ObjectReport report;
-  std::string error;
+  // What went wrong: why the job failed or lost its lease, or the S3 answer
+  // that made it missing or superseded. None when it completed, was settled
+  // without work, or was interrupted.
+  std::optional<Failure> failure;
+  // Why the object was settled or left without work, in words ("leased by w-2").
+  std::string reason;
+  // Ledger writes after the run that did not happen (saving the checkpoint,
+  // releasing the lease, closing the entry). None of them costs a record; each
+  // detail names what it costs instead (redone work, waiting for the lease to
+  // expire). Counted in the metrics.
+  std::vector<Failure> ledger_failures;
   std::uint64_t size = 0;
   std::chrono::duration<double> elapsed{0};
+
+  // The failure, or the reason, then every ledger failure: one line for the log.
+  [[nodiscard]] std::string describe() const;
 };
 
 // `object.etag` may be empty: then a HeadObject finds the current version
@@ -68,6 +84,6 @@ struct JobResult {
                                        const std::atomic<bool>* lease_lost = nullptr);
 
 // ISO-8601 UTC with milliseconds, for the items' ingestion time.
-std::string utc_timestamp_now();
+[[nodiscard]] std::string utc_timestamp_now();
 
 }  // namespace salesflow::pipeline

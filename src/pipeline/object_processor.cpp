@@ -124,14 +124,16 @@ class Run final : public core::RecordHandler {
     if (!read) {
       // A stop makes the chunk consumer refuse more bytes, which the source
       // reports as an aborted read: that is an interruption, not a failure.
-      const bool stopped = stop_ != nullptr && stop_->load();
-      fail(
-          stopped ? ObjectStatus::interrupted : ObjectStatus::failed,
-          stopped ? "stopped before the end of the object" : "reading the object: " + read.error());
+      if (stop_ != nullptr && stop_->load()) {
+        interrupt();
+      } else {
+        fail(ObjectStatus::failed,
+             failure_from(FailureStage::source, "reading the object", std::move(read.error())));
+      }
     } else if (!should_stop()) {
       reader_.finish(*this);
     } else {
-      fail(ObjectStatus::interrupted, "stopped before the end of the object");
+      interrupt();
     }
     drain();
     return finish_report();
@@ -169,7 +171,7 @@ class Run final : public core::RecordHandler {
       return true;
     }
     const std::scoped_lock lock(mutex_);
-    return status_ != ObjectStatus::completed;
+    return halt_.has_value();
   }
 
   // False once the lease is known lost (by the heartbeat); the run then fails
@@ -177,18 +179,29 @@ class Run final : public core::RecordHandler {
   // Also false once a checkpoint found the lease lost. One check per request.
   bool lease_held() {
     if (lease_lost_ != nullptr && lease_lost_->load()) {
-      fail(ObjectStatus::lease_lost, "the object's lease was lost to another worker");
+      fail(ObjectStatus::lease_lost, lease_lost_failure());
       return false;
     }
     const std::scoped_lock lock(mutex_);
-    return status_ != ObjectStatus::lease_lost;
+    return !halt_ || halt_->status != ObjectStatus::lease_lost;
   }
 
-  void fail(ObjectStatus status, std::string error) {
+  static Failure lease_lost_failure() {
+    return Failure{FailureStage::lease, "the object's lease was lost to another worker", {}};
+  }
+
+  // The first reason to stop wins; later ones are consequences of it.
+  void fail(ObjectStatus status, Failure failure) {
     const std::scoped_lock lock(mutex_);
-    if (status_ == ObjectStatus::completed) {
-      status_ = status;
-      error_ = std::move(error);
+    if (!halt_) {
+      halt_ = Halt{status, std::move(failure)};
+    }
+  }
+
+  void interrupt() {
+    const std::scoped_lock lock(mutex_);
+    if (!halt_) {
+      halt_ = Halt{ObjectStatus::interrupted, std::nullopt};
     }
   }
 
@@ -239,7 +252,9 @@ class Run final : public core::RecordHandler {
       if (blobs_ == nullptr) {
         // Not acknowledged: the record is not durable, so the watermark stays below it.
         fail(ObjectStatus::failed,
-             "envelope " + envelope.id + " needs S3 offloading, which is not configured");
+             Failure{FailureStage::configuration,
+                     "envelope " + envelope.id + " needs S3 offloading, which is not configured",
+                     {}});
         return;
       }
       begin_request(from_reader);
@@ -247,8 +262,8 @@ class Run final : public core::RecordHandler {
       blobs_->put(
           envelopes_.options().offload_bucket, envelope.offload_key,
           std::move(envelope.offload_body),
-          [this, index, message](std::string error) {
-            if (error.empty()) {
+          [this, index, message](std::optional<aws::AwsError> error) {
+            if (!error) {
               {
                 const std::scoped_lock lock(mutex_);
                 ++report_.offloaded;
@@ -256,7 +271,9 @@ class Run final : public core::RecordHandler {
               enqueue_message(index, std::move(*message), false);
               ack(index);  // the enqueued message holds its own count
             } else {
-              fail(ObjectStatus::failed, "offloading envelope " + message->id + ": " + error);
+              fail(ObjectStatus::failed,
+                   failure_from(FailureStage::offload, "offloading envelope " + message->id,
+                                std::move(*error)));
             }
             end_request();
           },
@@ -326,19 +343,33 @@ class Run final : public core::RecordHandler {
     }
     items_.write(
         std::move(copy_for_sink),
-        [this, shared](std::vector<ItemOutcome> outcomes, std::string error) {
-          on_items_done(*shared, outcomes, error);
+        [this, shared](std::vector<ItemOutcome> outcomes, std::optional<aws::AwsError> error) {
+          on_items_done(*shared, outcomes, std::move(error));
           end_request();
         },
         &retries_);
   }
 
   void on_items_done(const std::vector<ItemWrite>& batch, const std::vector<ItemOutcome>& outcomes,
-                     const std::string& error) {
+                     std::optional<aws::AwsError> error) {
     if (outcomes.size() != batch.size()) {
-      fail(ObjectStatus::failed, "item sink answered " + std::to_string(outcomes.size()) +
-                                     " outcomes for " + std::to_string(batch.size()) + " items");
+      fail(ObjectStatus::failed,
+           Failure{FailureStage::sink,
+                   "the item sink answered " + std::to_string(outcomes.size()) + " outcomes for " +
+                       std::to_string(batch.size()) + " items",
+                   std::move(error)});
       return;
+    }
+    std::size_t failed = 0;
+    for (const auto outcome : outcomes) {
+      failed += outcome == ItemOutcome::failed ? 1 : 0;
+    }
+    if (failed != 0) {
+      // Not acknowledged: the watermark must not pass a record that is not durable.
+      fail(ObjectStatus::failed, Failure{FailureStage::items,
+                                         std::to_string(failed) + " of " +
+                                             std::to_string(batch.size()) + " items not written",
+                                         std::move(error)});
     }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const ItemWrite& item = batch[i];
@@ -361,9 +392,7 @@ class Run final : public core::RecordHandler {
           break;
         }
         case ItemOutcome::failed:
-          // Not acknowledged: the watermark must not pass a record that is not durable.
-          fail(ObjectStatus::failed, error.empty() ? "item write failed" : error);
-          continue;
+          continue;  // not acknowledged (the object failed above)
       }
       ack(item.index);
     }
@@ -378,12 +407,15 @@ class Run final : public core::RecordHandler {
     const std::size_t count = batch.size();
     messages_.send(
         std::move(batch),
-        [this, indices = std::move(indices), count](std::size_t failed, std::string error) {
+        [this, indices = std::move(indices), count](std::size_t failed,
+                                                    std::optional<aws::AwsError> error) {
           if (failed != 0) {
             // Which ones is not known here: none is acknowledged, so the
             // watermark stays below all of them (a retry resends the batch).
-            fail(ObjectStatus::failed, std::to_string(failed) + " of " + std::to_string(count) +
-                                           " DLQ messages not sent: " + error);
+            fail(ObjectStatus::failed, Failure{FailureStage::messages,
+                                               std::to_string(failed) + " of " +
+                                                   std::to_string(count) + " DLQ messages not sent",
+                                               std::move(error)});
             end_request();
             return;
           }
@@ -418,8 +450,17 @@ class Run final : public core::RecordHandler {
     if (!checkpoint_) {
       return;
     }
-    if (checkpoint_(checkpoint) == LeaseState::lost) {
-      fail(ObjectStatus::lease_lost, "the object's lease was lost to another worker");
+    auto saved = checkpoint_(checkpoint);
+    if (!saved) {
+      // The previous checkpoint stays: a retry redoes the records since then
+      // (idempotent writes). Counted and kept for the object's report.
+      const std::scoped_lock lock(mutex_);
+      ++report_.checkpoint_failures;
+      report_.checkpoint_error = std::move(saved.error());
+      return;
+    }
+    if (*saved == LeaseState::lost) {
+      fail(ObjectStatus::lease_lost, lease_lost_failure());
       return;
     }
     last_checkpoint_ = checkpoint;
@@ -458,15 +499,15 @@ class Run final : public core::RecordHandler {
   ObjectReport finish_report() {
     const std::scoped_lock lock(mutex_);
     Checkpoint durable = watermark_.advance(report_.conflicts);
-    report_.status = status_;
-    report_.error = error_;
+    report_.status = halt_ ? halt_->status : ObjectStatus::completed;
+    report_.failure = halt_ ? halt_->failure : std::nullopt;
     report_.tally = object_.tally();
     report_.written = report_.tally.valid - report_.conflicts;
     report_.rejected = report_.tally.rejected + report_.conflicts;
     report_.decompressed_bytes = reader_.decompressed_bytes();
     report_.retries = retries_.load();
     report_.format = reader_.detected_format();
-    if (status_ == ObjectStatus::completed) {
+    if (!halt_) {
       durable = Checkpoint{report_.tally.records, reader_.decompressed_bytes(), report_.conflicts};
     }
     report_.last_checkpoint =
@@ -496,8 +537,12 @@ class Run final : public core::RecordHandler {
   std::vector<ItemWrite> item_batch_;
   std::vector<Message> message_batch_;
   std::vector<std::uint64_t> message_indices_;
-  ObjectStatus status_ = ObjectStatus::completed;
-  std::string error_;
+  // Why the run stops early; none while every record may still be routed.
+  struct Halt {
+    ObjectStatus status = ObjectStatus::failed;
+    std::optional<Failure> failure;  // none for an interruption
+  };
+  std::optional<Halt> halt_;
   ObjectReport report_;
 };
 

@@ -7,14 +7,17 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
 
+#include "aws/error.hpp"
 #include "core/envelope.hpp"
 #include "core/reader.hpp"
 #include "core/validation.hpp"
 #include "core/validator.hpp"
+#include "pipeline/failure.hpp"
 #include "pipeline/sinks.hpp"
 
 namespace salesflow::pipeline {
@@ -47,15 +50,17 @@ enum class LeaseState {
   lost,
 };
 
-std::string_view to_string(LeaseState state);
+[[nodiscard]] std::string_view to_string(LeaseState state);
 
-// Saves durable progress; `lost` stops processing at once.
-using CheckpointFn = std::function<LeaseState(const Checkpoint&)>;
+// Saves durable progress; `lost` stops processing at once. An error costs
+// only work a retry redoes (the previous checkpoint stays); the processor
+// counts it in the report and carries on.
+using CheckpointFn = std::function<aws::Result<LeaseState>(const Checkpoint&)>;
 
 // Feeds the object's bytes, in order, to `on_chunk` until the end or until
-// on_chunk returns false; an error when the bytes could not all be read.
-using ChunkSource = std::function<tl::expected<void, std::string>(
-    const std::function<bool(std::string_view)>& on_chunk)>;
+// on_chunk returns false; the AWS error when the bytes could not all be read.
+using ChunkSource =
+    std::function<aws::Result<void>(const std::function<bool(std::string_view)>& on_chunk)>;
 
 enum class ObjectStatus {
   completed,    // every record durably routed
@@ -64,11 +69,14 @@ enum class ObjectStatus {
   lease_lost,   // the checkpoint callback refused
 };
 
-std::string_view to_string(ObjectStatus status);
+[[nodiscard]] std::string_view to_string(ObjectStatus status);
 
-struct ObjectReport {
+struct [[nodiscard]] ObjectReport {
   ObjectStatus status = ObjectStatus::completed;
-  std::string error;
+  // Why the object is failed or lease_lost (none when completed or interrupted).
+  std::optional<Failure> failure;
+  std::uint64_t checkpoint_failures = 0;          // checkpoints that could not be saved
+  std::optional<aws::AwsError> checkpoint_error;  // the last of them
   core::Tally tally;  // the validator's counts over every record read (resumed prefix included)
   std::uint64_t written = 0;    // records in the table: tally.valid - conflicts
   std::uint64_t rejected = 0;   // records in the DLQ: tally.rejected + conflicts
@@ -84,7 +92,9 @@ struct ObjectReport {
   core::InputFormat format = core::InputFormat::automatic;
   Checkpoint last_checkpoint;  // the durable progress at the end
 
-  bool balanced() const { return tally.records == written + rejected + tally.duplicates; }
+  [[nodiscard]] bool balanced() const {
+    return tally.records == written + rejected + tally.duplicates;
+  }
 };
 
 class ObjectProcessor {

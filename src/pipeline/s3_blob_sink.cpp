@@ -2,12 +2,15 @@
 
 namespace salesflow::pipeline {
 
-void S3BlobSink::put(std::string bucket, std::string key, std::string body,
-                     std::function<void(std::string error)> done,
+void S3BlobSink::put(std::string bucket, std::string key, std::string body, PutDone done,
                      std::atomic<std::uint64_t>* /*retries: S3 puts are not counted per object*/) {
   client_.put_object_async(std::move(bucket), std::move(key), std::move(body),
                            [done = std::move(done)](aws::Result<aws::PutObjectResult> result) {
-                             done(result ? std::string() : result.error().to_string());
+                             if (result) {
+                               done(std::nullopt);
+                             } else {
+                               done(std::move(result.error()));
+                             }
                            });
 }
 

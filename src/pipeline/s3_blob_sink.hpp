@@ -9,8 +9,7 @@ namespace salesflow::pipeline {
 class S3BlobSink final : public BlobSink {
  public:
   explicit S3BlobSink(aws::S3Client& client) : client_(client) {}
-  void put(std::string bucket, std::string key, std::string body,
-           std::function<void(std::string error)> done,
+  void put(std::string bucket, std::string key, std::string body, PutDone done,
            std::atomic<std::uint64_t>* retries) override;
 
  private:

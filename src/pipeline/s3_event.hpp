@@ -39,12 +39,12 @@ struct Notification {
 // An error for a body that is not JSON, has an unknown shape, or lacks a field
 // an object creation needs (bucket, key, size); one bad record fails the whole
 // message, so it stays intact for the poison queue.
-tl::expected<Notification, std::string> parse_notification(std::string_view body);
+[[nodiscard]] tl::expected<Notification, std::string> parse_notification(std::string_view body);
 
 // Decodes a key as S3 writes it into event notifications
 // (application/x-www-form-urlencoded): '+' is a space, %XX is one byte of the
 // UTF-8 key. Errors for a truncated or non-hex escape and for bytes that are
 // not UTF-8.
-tl::expected<std::string, std::string> s3_url_decode_key(std::string_view encoded);
+[[nodiscard]] tl::expected<std::string, std::string> s3_url_decode_key(std::string_view encoded);
 
 }  // namespace salesflow::pipeline

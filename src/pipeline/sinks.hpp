@@ -3,13 +3,19 @@
 // acknowledge every write. The processor decides what is durable from these
 // acknowledgements alone, so a sink must call `done` exactly once per call, and
 // only when it knows the outcome (written, refused, or failed for good after
-// its own retries). `done` may run on any thread and must not block.
+// its own retries). `done` may run on any thread and must not block. A failure
+// comes with the AWS error behind it (a sink that fails without an AWS answer,
+// items still unprocessed at the deadline say, describes it as one), so the
+// object's failure carries a code the caller can act on.
 
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "aws/error.hpp"
 
 namespace salesflow::pipeline {
 
@@ -33,12 +39,12 @@ class ItemSink {
  public:
   virtual ~ItemSink() = default;
   // Largest batch a single write() should carry.
-  virtual std::size_t max_batch_items() const = 0;
+  [[nodiscard]] virtual std::size_t max_batch_items() const = 0;
   // `done` gets one outcome per item, in the order given, and, when any failed,
-  // an error text for the log. `retries`, when given, counts the retried
-  // requests this write needed; it outlives the call.
-  virtual void write(std::vector<ItemWrite> items,
-                     std::function<void(std::vector<ItemOutcome>, std::string error)> done,
+  // the error behind it. `retries`, when given, counts the retried requests
+  // this write needed; it outlives the call.
+  using WriteDone = std::function<void(std::vector<ItemOutcome>, std::optional<aws::AwsError>)>;
+  virtual void write(std::vector<ItemWrite> items, WriteDone done,
                      std::atomic<std::uint64_t>* retries) = 0;
 };
 
@@ -51,10 +57,11 @@ struct Message {
 class MessageSink {
  public:
   virtual ~MessageSink() = default;
-  virtual std::size_t max_batch_messages() const = 0;
-  // `done` gets how many of the messages were not sent (0: all durable) and an error text.
-  virtual void send(std::vector<Message> messages,
-                    std::function<void(std::size_t failed, std::string error)> done,
+  [[nodiscard]] virtual std::size_t max_batch_messages() const = 0;
+  // `done` gets how many of the messages were not sent (0: all durable) and,
+  // when any was not, the error behind it.
+  using SendDone = std::function<void(std::size_t failed, std::optional<aws::AwsError>)>;
+  virtual void send(std::vector<Message> messages, SendDone done,
                     std::atomic<std::uint64_t>* retries) = 0;
 };
 
@@ -62,9 +69,9 @@ class MessageSink {
 class BlobSink {
  public:
   virtual ~BlobSink() = default;
-  // `done` gets an empty string on success, else the error.
-  virtual void put(std::string bucket, std::string key, std::string body,
-                   std::function<void(std::string error)> done,
+  // `done` gets nothing when the text is stored, else the error.
+  using PutDone = std::function<void(std::optional<aws::AwsError>)>;
+  virtual void put(std::string bucket, std::string key, std::string body, PutDone done,
                    std::atomic<std::uint64_t>* retries) = 0;
 };
 

@@ -11,8 +11,7 @@ SqsMessageSink::SqsMessageSink(aws::SqsClient& client, std::string queue_url,
       max_batch_bytes_(max_batch_bytes),
       fifo_(aws::is_fifo_queue(queue_url_)) {}
 
-void SqsMessageSink::send(std::vector<Message> messages,
-                          std::function<void(std::size_t, std::string)> done,
+void SqsMessageSink::send(std::vector<Message> messages, SendDone done,
                           std::atomic<std::uint64_t>* retries) {
   std::vector<aws::OutgoingMessage> outgoing;
   outgoing.reserve(messages.size());
@@ -37,12 +36,28 @@ void SqsMessageSink::send(std::vector<Message> messages,
           sent += id.empty() ? 0 : 1;
         }
         const std::size_t failed = count - std::min(sent, count);
-        std::string error;
-        if (outcome.error) {
-          error = outcome.error->to_string();
-        } else if (!outcome.failed.empty()) {
+        std::optional<aws::AwsError> error = std::move(outcome.error);
+        if (!error && !outcome.failed.empty()) {
+          // Entries SQS refused one by one (the request itself succeeded).
           const auto& first = outcome.failed.front();
-          error = first.code + ": " + first.message;
+          error = aws::AwsError{.service = "sqs",
+                                .operation = "SendMessageBatch",
+                                .http_status = 200,
+                                .code = first.code,
+                                .message = first.message,
+                                .request_id = {},
+                                .retryable = !first.sender_fault,
+                                .attempts = 1};
+        } else if (!error && failed != 0) {
+          error = aws::AwsError{.service = "sqs",
+                                .operation = "SendMessageBatch",
+                                .http_status = 200,
+                                .code = "MissingMessageId",
+                                .message = "the answer named no message id for " +
+                                           std::to_string(failed) + " entries",
+                                .request_id = {},
+                                .retryable = true,
+                                .attempts = 1};
         }
         done(failed, std::move(error));
       },

@@ -21,9 +21,10 @@ class SqsMessageSink final : public MessageSink {
  public:
   SqsMessageSink(aws::SqsClient& client, std::string queue_url, std::size_t max_batch_bytes);
 
-  std::size_t max_batch_messages() const override { return aws::SqsClient::kMaxBatchEntries; }
-  void send(std::vector<Message> messages,
-            std::function<void(std::size_t failed, std::string error)> done,
+  [[nodiscard]] std::size_t max_batch_messages() const override {
+    return aws::SqsClient::kMaxBatchEntries;
+  }
+  void send(std::vector<Message> messages, SendDone done,
             std::atomic<std::uint64_t>* retries) override;
 
  private:

@@ -1,5 +1,4 @@
 #include "app/log.hpp"
-#include "core/item_json.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -11,6 +10,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "core/item_json.hpp"
 
 namespace salesflow::app {
 namespace {
@@ -191,8 +192,11 @@ TEST(LogLevel, ParsesTheCommandLineNames) {
   EXPECT_FALSE(parse_log_level("").has_value());
 }
 
-pipeline::ObjectReport sample_report() {
-  pipeline::ObjectReport report;
+pipeline::JobResult sample_result() {
+  pipeline::JobResult result;
+  result.outcome = pipeline::JobOutcome::completed;
+  result.size = 2'000'000;
+  pipeline::ObjectReport& report = result.report;
   report.status = pipeline::ObjectStatus::completed;
   report.format = core::InputFormat::json_lines;
   report.tally.records = 1000;
@@ -207,13 +211,25 @@ pipeline::ObjectReport sample_report() {
   report.faults = 1;
   report.raw_bytes = 2'000'000;
   report.resumed_from = 200;
-  return report;
+  report.retries = 3;
+  return result;
+}
+
+aws::AwsError access_denied() {
+  return aws::AwsError{.service = "s3",
+                       .operation = "GetObject",
+                       .http_status = 403,
+                       .code = "AccessDenied",
+                       .message = "Access Denied",
+                       .request_id = "R1",
+                       .retryable = false,
+                       .attempts = 1};
 }
 
 TEST(LogObject, CompletedObjectLine) {
   std::ostringstream out;
   Log log(out, LogLevel::info);
-  log.log_object(sample_report(), "salesflow-incoming", "in coming/\"é\".jsonl", 2'000'000, 0.5, 3);
+  log.log_object(sample_result(), "salesflow-incoming", "in coming/\"é\".jsonl", 0.5);
   const auto lines = lines_of(out.str());
   ASSERT_EQ(lines.size(), 1u);
   simdjson::dom::parser parser;
@@ -223,6 +239,7 @@ TEST(LogObject, CompletedObjectLine) {
   EXPECT_EQ(string_at(line, "/bucket"), "salesflow-incoming");
   EXPECT_EQ(string_at(line, "/key"), "in coming/\"é\".jsonl");
   EXPECT_EQ(string_at(line, "/status"), "completed");
+  EXPECT_EQ(string_at(line, "/outcome"), "completed");
   EXPECT_EQ(string_at(line, "/format"), core::to_string(core::InputFormat::json_lines));
   EXPECT_EQ(uint64_t(line["size"]), 2'000'000u);
   EXPECT_EQ(uint64_t(line["records"]), 1000u);
@@ -240,39 +257,71 @@ TEST(LogObject, CompletedObjectLine) {
   EXPECT_EQ(uint64_t(line.at_pointer("/reasons/invalid_number")), 40u);
   EXPECT_EQ(simdjson::dom::object(line["reasons"]).size(), 2u);  // zero counts left out
   EXPECT_EQ(line["error"].error(), simdjson::NO_SUCH_FIELD);
+  EXPECT_EQ(line["ledger_errors"].error(), simdjson::NO_SUCH_FIELD);
+  EXPECT_EQ(line["checkpoint_failures"].error(), simdjson::NO_SUCH_FIELD);
 }
 
-TEST(LogObject, FailedObjectIsAnErrorWithItsMessage) {
-  auto report = sample_report();
-  report.status = pipeline::ObjectStatus::failed;
-  report.error = "GetObject: AccessDenied";
+TEST(LogObject, FailedObjectIsAnErrorWithItsStageAndCode) {
+  auto result = sample_result();
+  result.outcome = pipeline::JobOutcome::failed;
+  result.report.status = pipeline::ObjectStatus::failed;
+  result.failure =
+      pipeline::failure_from(pipeline::FailureStage::source, "reading the object", access_denied());
   std::ostringstream out;
   Log log(out, LogLevel::info);
-  log.log_object(report, "b", "k", 1, 0, 0);
+  log.log_object(result, "b", "k", 0);
   simdjson::dom::parser parser;
   auto line = parse_line(parser, lines_of(out.str()).at(0));
   EXPECT_EQ(string_at(line, "/level"), "error");
   EXPECT_EQ(string_at(line, "/status"), "failed");
-  EXPECT_EQ(string_at(line, "/error"), "GetObject: AccessDenied");
+  EXPECT_EQ(string_at(line, "/outcome"), "failed");
+  EXPECT_EQ(string_at(line, "/error_stage"), "source");
+  EXPECT_EQ(string_at(line, "/error_code"), "AccessDenied");
+  EXPECT_THAT(std::string(string_at(line, "/error")), HasSubstr("source: reading the object: "));
+  EXPECT_THAT(std::string(string_at(line, "/error")), HasSubstr("AccessDenied"));
   EXPECT_EQ(double(line["records_per_s"]), 0.0);  // no duration: no rate, no division by zero
   EXPECT_EQ(double(line["mb_per_s"]), 0.0);
 }
 
+// A completed object whose checkpoints or closing ledger writes failed lost
+// no record, but the line says what it cost, at warn.
+TEST(LogObject, LedgerAndCheckpointFailuresAreWarningsWithTheirCost) {
+  auto result = sample_result();
+  result.report.checkpoint_failures = 2;
+  result.report.checkpoint_error = access_denied();
+  result.ledger_failures.push_back(pipeline::failure_from(
+      pipeline::FailureStage::ledger, "releasing the lease (a retry waits until it expires)",
+      access_denied()));
+  std::ostringstream out;
+  Log log(out, LogLevel::info);
+  log.log_object(result, "b", "k", 1);
+  simdjson::dom::parser parser;
+  auto line = parse_line(parser, lines_of(out.str()).at(0));
+  EXPECT_EQ(string_at(line, "/level"), "warn");
+  EXPECT_EQ(string_at(line, "/status"), "completed");
+  EXPECT_EQ(uint64_t(line["checkpoint_failures"]), 2u);
+  EXPECT_THAT(std::string(string_at(line, "/checkpoint_error")), HasSubstr("AccessDenied"));
+  EXPECT_THAT(std::string(string_at(line, "/ledger_errors")),
+              HasSubstr("ledger: releasing the lease (a retry waits until it expires)"));
+}
+
 TEST(LogObject, InterruptedAndLeaseLostAreWarnings) {
-  for (const auto status :
-       {pipeline::ObjectStatus::interrupted, pipeline::ObjectStatus::lease_lost}) {
-    auto report = sample_report();
-    report.status = status;
+  for (const auto& [status, outcome] :
+       {std::pair{pipeline::ObjectStatus::interrupted, pipeline::JobOutcome::interrupted},
+        std::pair{pipeline::ObjectStatus::lease_lost, pipeline::JobOutcome::lease_lost}}) {
+    auto result = sample_result();
+    result.report.status = status;
+    result.outcome = outcome;
     std::ostringstream out;
     Log log(out, LogLevel::warn);
-    log.log_object(report, "b", "k", 1, 1, 0);
+    log.log_object(result, "b", "k", 1);
     EXPECT_THAT(out.str(), HasSubstr(R"("level":"warn","msg":"object finished")"));
     EXPECT_THAT(out.str(), HasSubstr(std::string(R"("status":")") +
                                      std::string(pipeline::to_string(status)) + "\""));
   }
   std::ostringstream quiet;
   Log log(quiet, LogLevel::error);
-  log.log_object(sample_report(), "b", "k", 1, 1, 0);
+  log.log_object(sample_result(), "b", "k", 1);
   EXPECT_EQ(quiet.str(), "");
 }
 

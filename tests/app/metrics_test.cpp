@@ -160,6 +160,25 @@ TEST(Metrics, SkippedObjectsAndNotificationKinds) {
   EXPECT_EQ(sample(text, R"(salesflow_notifications_total{kind="invalid"})"), 2);
 }
 
+// Failures that cost no record but work or time are counted, from zero.
+TEST(Metrics, CheckpointLedgerAndCredentialFailuresAreCounted) {
+  Metrics metrics;
+  const std::string before = metrics.serialize();
+  EXPECT_EQ(sample(before, "salesflow_checkpoint_failures_total"), 0.0);
+  EXPECT_EQ(sample(before, "salesflow_ledger_failures_total"), 0.0);
+  EXPECT_EQ(sample(before, "salesflow_credentials_refresh_failures_total"), 0.0);
+  auto report = completed_report();
+  report.checkpoint_failures = 3;
+  metrics.object_finished(report, 1.0);
+  metrics.ledger_failed(2);
+  metrics.ledger_failed(0);
+  metrics.credentials_refresh_failed();
+  const std::string after = metrics.serialize();
+  EXPECT_EQ(sample(after, "salesflow_checkpoint_failures_total"), 3.0);
+  EXPECT_EQ(sample(after, "salesflow_ledger_failures_total"), 2.0);
+  EXPECT_EQ(sample(after, "salesflow_credentials_refresh_failures_total"), 1.0);
+}
+
 TEST(Metrics, FailedAndFirstTimeRequests) {
   Metrics metrics;
   metrics.request_finished("sqs", "SendMessageBatch", 0.5, 1, false, false);

@@ -558,6 +558,46 @@ TEST(RefreshingCredentials, RefreshesAheadWithoutMakingCallersWaitAndSurvivesAFa
   EXPECT_NE(again->access_key_id, "ASIA2");
 }
 
+// A refresh ahead of expiry that fails is told to the caller (the app logs
+// and counts it) with the error and how long the cached credentials last.
+TEST(RefreshingCredentials, AFailedRefreshIsReportedWithTheRemainingValidity) {
+  const auto t0 = std::chrono::sys_days(std::chrono::year(2024) / 1 / 1) + 0s;
+  std::mutex mutex;
+  std::condition_variable reported;
+  std::chrono::system_clock::time_point now = t0;
+  int fetches = 0;
+  std::vector<std::pair<std::string, std::chrono::seconds>> failures;
+  const auto clock = [&] {
+    const std::lock_guard lock(mutex);
+    return now;
+  };
+  const auto provider = make_refreshing_credentials(
+      [&]() -> Result<Credentials> {
+        const std::lock_guard lock(mutex);
+        if (++fetches == 1) return Credentials{"ASIA1", "s", "t", t0 + 1h};
+        AwsError error;
+        error.service = "sts";
+        error.code = "ExpiredTokenException";
+        return tl::make_unexpected(error);
+      },
+      clock, 300s,
+      [&](const AwsError& error, std::chrono::seconds valid_for) {
+        const std::lock_guard lock(mutex);
+        failures.emplace_back(error.code, valid_for);
+        reported.notify_all();
+      });
+  ASSERT_EQ(provider->get()->access_key_id, "ASIA1");
+  {
+    const std::lock_guard lock(mutex);
+    now = t0 + 58min;  // due (5 minutes ahead), valid for 2 more
+  }
+  EXPECT_EQ(provider->get()->access_key_id, "ASIA1");  // asks the refresher, serves the cached
+  std::unique_lock lock(mutex);
+  ASSERT_TRUE(reported.wait_for(lock, 10s, [&] { return !failures.empty(); }));
+  EXPECT_EQ(failures.front().first, "ExpiredTokenException");
+  EXPECT_EQ(failures.front().second, 120s);
+}
+
 TEST(Iso8601, ParsesUtcTimestamps) {
   const auto expected = std::chrono::sys_days(std::chrono::year(2030) / 1 / 2) + 3h + 4min + 5s;
   EXPECT_EQ(parse_iso8601("2030-01-02T03:04:05Z"), expected);

@@ -10,12 +10,12 @@ for i in 1 2 3 4 5 6; do
 done
 generate "$WORK_DIR/up/part-7.json.gz" "part-7.json.gz" 3000 --reject-every 6 --prefix P7 --format array --gzip
 
-# A worker takes up to 10 notifications per receive, so both work only when
-# notifications come while one of them is busy. Each holds one object at a
-# time, and the first 32 BatchWriteItem calls to the table (part-1's first
-# round: 67 batches, 32 in flight) wait 15 s: part-1's worker stays busy that
-# long, so the other files, uploaded once part-1 is claimed, can only go to
-# the other worker until then; afterwards to either, at full speed.
+# A worker receives only as many notifications as it has free object slots
+# (--objects 1: none while it works on one), so a busy worker leaves the queue
+# to the idle one. The first 32 BatchWriteItem calls to the table (part-1's
+# first round: 67 batches, 32 in flight) wait 15 s: part-1's worker stays busy
+# that long, so the other files, uploaded once part-1 is claimed, can only go
+# to the other worker until then; afterwards to either, at full speed.
 add_faults "$(jq -cn --arg t "$TABLE" \
   '{service: "dynamodb", operation: "BatchWriteItem", target: $t, stall_ms: 15000, count: 32}')" >/dev/null
 start_worker one --exit-when-idle 20 --objects 1 --requests 32

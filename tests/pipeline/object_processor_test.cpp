@@ -14,6 +14,33 @@
 namespace salesflow::pipeline {
 namespace {
 
+aws::AwsError injected(std::string service, std::string operation) {
+  return aws::AwsError{.service = std::move(service),
+                       .operation = std::move(operation),
+                       .http_status = 500,
+                       .code = "InjectedFailure",
+                       .message = "injected failure",
+                       .request_id = {},
+                       .retryable = true,
+                       .attempts = 3};
+}
+
+aws::AwsError source_error(std::string code, std::string message) {
+  return aws::AwsError{.service = "s3",
+                       .operation = "GetObject",
+                       .http_status = 0,
+                       .code = std::move(code),
+                       .message = std::move(message),
+                       .request_id = {},
+                       .retryable = true,
+                       .attempts = 1};
+}
+
+// The failure's text, for assertion messages.
+std::string why(const ObjectReport& report) {
+  return report.failure ? report.failure->to_string() : std::string("no failure");
+}
+
 // Runs completions on its own thread, as the AWS transport does.
 class Completer {
  public:
@@ -59,9 +86,8 @@ class Completer {
 class MemoryItems final : public ItemSink {
  public:
   explicit MemoryItems(Completer& completer) : completer_(completer) {}
-  std::size_t max_batch_items() const override { return 25; }
-  void write(std::vector<ItemWrite> items,
-             std::function<void(std::vector<ItemOutcome>, std::string)> done,
+  [[nodiscard]] std::size_t max_batch_items() const override { return 25; }
+  void write(std::vector<ItemWrite> items, WriteDone done,
              std::atomic<std::uint64_t>* retries) override {
     if (retries != nullptr && retry_every_call) {
       ++*retries;
@@ -82,7 +108,8 @@ class MemoryItems final : public ItemSink {
           outcomes.push_back(ItemOutcome::written);
         }
       }
-      done(std::move(outcomes), fail ? "injected failure" : "");
+      done(std::move(outcomes),
+           fail ? std::optional(injected("dynamodb", "BatchWriteItem")) : std::nullopt);
     });
   }
   std::mutex mutex;
@@ -100,23 +127,28 @@ class MemoryItems final : public ItemSink {
 class MemoryMessages final : public MessageSink {
  public:
   explicit MemoryMessages(Completer& completer) : completer_(completer) {}
-  std::size_t max_batch_messages() const override { return 10; }
-  void send(std::vector<Message> messages, std::function<void(std::size_t, std::string)> done,
+  [[nodiscard]] std::size_t max_batch_messages() const override { return 10; }
+  void send(std::vector<Message> messages, SendDone done,
             std::atomic<std::uint64_t>* /*retries*/) override {
     completer_.post([this, messages = std::move(messages), done = std::move(done)] {
       {
         const std::scoped_lock lock(mutex);
+        if (fail) {
+          done(messages.size(), injected("sqs", "SendMessageBatch"));
+          return;
+        }
         for (const auto& m : messages) {
           ids.insert(m.id);
           bodies.push_back(m.body);
         }
       }
-      done(0, "");
+      done(0, std::nullopt);
     });
   }
   std::mutex mutex;
   std::set<std::string> ids;
   std::vector<std::string> bodies;
+  bool fail = false;
 
  private:
   Completer& completer_;
@@ -131,8 +163,8 @@ std::string record(int n, bool complete = true) {
 }
 
 ChunkSource from_text(std::string text, std::size_t chunk = 7) {
-  return [text = std::move(text), chunk](const std::function<bool(std::string_view)>& on_chunk)
-             -> tl::expected<void, std::string> {
+  return [text = std::move(text),
+          chunk](const std::function<bool(std::string_view)>& on_chunk) -> aws::Result<void> {
     for (std::size_t at = 0; at < text.size(); at += chunk) {
       if (!on_chunk(std::string_view(text).substr(at, chunk))) {
         break;
@@ -163,7 +195,7 @@ TEST_F(Fixture, RoutesEveryRecordOnceAndBalances) {
   text += "not json\n";
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report = processor.run(from_text(text), context());
-  EXPECT_EQ(report.status, ObjectStatus::completed) << report.error;
+  EXPECT_EQ(report.status, ObjectStatus::completed) << why(report);
   EXPECT_EQ(report.tally.records, 1002U);
   EXPECT_EQ(report.written, 900U);
   EXPECT_EQ(report.rejected, 101U);
@@ -236,7 +268,13 @@ TEST_F(Fixture, SinkFailureFailsTheObjectAndKeepsTheCheckpointBelowIt) {
         return LeaseState::held;
       });
   EXPECT_EQ(report.status, ObjectStatus::failed);
-  EXPECT_NE(report.error.find("injected failure"), std::string::npos);
+  ASSERT_TRUE(report.failure);
+  EXPECT_EQ(report.failure->stage, FailureStage::items);
+  ASSERT_TRUE(report.failure->cause);
+  EXPECT_EQ(report.failure->cause->code, "InjectedFailure");
+  EXPECT_EQ(report.failure->cause->operation, "BatchWriteItem");
+  EXPECT_NE(report.failure->detail.find("25 of 25 items not written"), std::string::npos)
+      << report.failure->detail;
   EXPECT_LE(report.last_checkpoint.next_index, 725U);
   EXPECT_GE(report.last_checkpoint.next_index, 512U);  // whole 256-record segments
   for (std::uint64_t i = 0; i < report.last_checkpoint.next_index; ++i) {
@@ -274,8 +312,8 @@ TEST_F(Fixture, LeaseLostFlagStopsWritingAtOnce) {
   }
   std::atomic<bool> lease_lost{false};
   std::size_t calls_when_lost = 0;
-  const ChunkSource source = [&](const std::function<bool(std::string_view)>& on_chunk)
-      -> tl::expected<void, std::string> {
+  const ChunkSource source =
+      [&](const std::function<bool(std::string_view)>& on_chunk) -> aws::Result<void> {
     for (std::size_t at = 0; at < text.size(); at += 512) {
       if (at >= text.size() / 4 && !lease_lost) {
         const std::scoped_lock lock(items.mutex);
@@ -291,7 +329,7 @@ TEST_F(Fixture, LeaseLostFlagStopsWritingAtOnce) {
   options.max_requests_in_flight = 1;
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report = processor.run(source, context(), {}, {}, nullptr, &lease_lost);
-  EXPECT_EQ(report.status, ObjectStatus::lease_lost) << report.error;
+  EXPECT_EQ(report.status, ObjectStatus::lease_lost) << why(report);
   EXPECT_LT(report.tally.records, 5000U);
   // One batch may have been under way when the flag rose; nothing after it.
   EXPECT_LE(items.calls, calls_when_lost + 1);
@@ -311,30 +349,87 @@ TEST_F(Fixture, StopFlagInterrupts) {
 
 TEST_F(Fixture, ReadAbortedByAStopIsAnInterruption) {
   std::atomic<bool> stop{false};
-  const ChunkSource aborting = [&stop](const std::function<bool(std::string_view)>& on_chunk)
-      -> tl::expected<void, std::string> {
+  const ChunkSource aborting =
+      [&stop](const std::function<bool(std::string_view)>& on_chunk) -> aws::Result<void> {
     on_chunk(record(1) + "\n");
     stop = true;
     if (!on_chunk(record(2) + "\n")) {
-      return tl::make_unexpected(std::string("Aborted: the consumer stopped the stream"));
+      return tl::make_unexpected(source_error("Aborted", "the consumer stopped the stream"));
     }
     return {};
   };
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report = processor.run(aborting, context(), {}, {}, &stop);
-  EXPECT_EQ(report.status, ObjectStatus::interrupted) << report.error;
+  EXPECT_EQ(report.status, ObjectStatus::interrupted) << why(report);
 }
 
 TEST_F(Fixture, SourceErrorFails) {
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ChunkSource broken =
-      [](const std::function<bool(std::string_view)>& on_chunk) -> tl::expected<void, std::string> {
-    on_chunk(record(1) + "\n");
-    return tl::make_unexpected(std::string("connection reset"));
+      [](const std::function<bool(std::string_view)>& on_chunk) -> aws::Result<void> {
+    EXPECT_TRUE(on_chunk(record(1) + "\n"));
+    return tl::make_unexpected(source_error("RecvError", "connection reset by peer"));
   };
   const ObjectReport report = processor.run(broken, context());
   EXPECT_EQ(report.status, ObjectStatus::failed);
-  EXPECT_NE(report.error.find("connection reset"), std::string::npos);
+  ASSERT_TRUE(report.failure);
+  EXPECT_EQ(report.failure->stage, FailureStage::source);
+  ASSERT_TRUE(report.failure->cause);
+  EXPECT_EQ(report.failure->cause->code, "RecvError");  // the AWS error itself, not a text
+  EXPECT_NE(report.failure->to_string().find("connection reset"), std::string::npos);
+}
+
+TEST_F(Fixture, FailedCheckpointsAreCountedAndCostNoRecord) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    text += record(i, i % 7 != 0) + "\n";
+  }
+  options.checkpoint_every = 250;
+  std::size_t attempts = 0;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(
+      from_text(text, 1024), context(), {}, [&](const Checkpoint&) -> aws::Result<LeaseState> {
+        ++attempts;
+        return tl::make_unexpected(injected("dynamodb", "UpdateItem"));
+      });
+  ASSERT_EQ(report.status, ObjectStatus::completed) << why(report);
+  EXPECT_FALSE(report.failure);
+  EXPECT_GT(attempts, 0U);
+  EXPECT_EQ(report.checkpoint_failures, attempts);
+  ASSERT_TRUE(report.checkpoint_error);
+  EXPECT_EQ(report.checkpoint_error->operation, "UpdateItem");
+  EXPECT_TRUE(report.balanced());
+  EXPECT_EQ(items.written.size() + messages.ids.size(), 2000U);
+}
+
+TEST_F(Fixture, UnsentEnvelopesFailTheObjectWithTheQueuesError) {
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += record(i, i % 4 != 0) + "\n";
+  }
+  messages.fail = true;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text), context());
+  EXPECT_EQ(report.status, ObjectStatus::failed);
+  ASSERT_TRUE(report.failure);
+  EXPECT_EQ(report.failure->stage, FailureStage::messages);
+  ASSERT_TRUE(report.failure->cause);
+  EXPECT_EQ(report.failure->cause->operation, "SendMessageBatch");
+  // No record past an unsent envelope is durable, so none is checkpointed past it.
+  EXPECT_EQ(report.last_checkpoint.next_index, 0U);
+}
+
+TEST_F(Fixture, OversizeEnvelopeWithoutOffloadFailsAsConfiguration) {
+  const std::string big(300 * 1024, 'x');
+  const std::string text = R"({"order-info":{"OrderId":")" + big + "\"}}\n";
+  options.envelopes.max_message_bytes = 64 * 1024;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text, 65536), context());
+  EXPECT_EQ(report.status, ObjectStatus::failed);
+  ASSERT_TRUE(report.failure);
+  EXPECT_EQ(report.failure->stage, FailureStage::configuration);
+  EXPECT_FALSE(report.failure->cause);
+  EXPECT_TRUE(messages.ids.empty());
 }
 
 TEST_F(Fixture, ConflictsBecomeDuplicateKeyEnvelopes) {
@@ -346,7 +441,7 @@ TEST_F(Fixture, ConflictsBecomeDuplicateKeyEnvelopes) {
   options.keep_raw_for_conflicts = true;
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report = processor.run(from_text(text), context());
-  ASSERT_EQ(report.status, ObjectStatus::completed) << report.error;
+  ASSERT_EQ(report.status, ObjectStatus::completed) << why(report);
   EXPECT_EQ(report.conflicts, 3U);
   EXPECT_EQ(report.written, 57U);
   EXPECT_EQ(report.rejected, 3U);
@@ -362,7 +457,7 @@ TEST_F(Fixture, FileFaultBecomesOneEnvelope) {
   const std::string text = "[" + record(1) + "," + record(2) + ", {broken";
   ObjectProcessor processor(validator, options, items, messages, nullptr);
   const ObjectReport report = processor.run(from_text(text), context());
-  ASSERT_EQ(report.status, ObjectStatus::completed) << report.error;
+  ASSERT_EQ(report.status, ObjectStatus::completed) << why(report);
   EXPECT_EQ(report.written, 2U);
   EXPECT_EQ(report.faults, 1U);
   EXPECT_EQ(messages.ids.size(), 1U);

@@ -29,7 +29,7 @@ class DynamoDbLive : public ::testing::Test {
     table_ = test::unique_name("transport-table");
     const auto created = client_->create_table({table_, {"Id", "S"}, std::nullopt});
     ASSERT_TRUE(created) << created.error().to_string();
-    EXPECT_TRUE(*created);
+    EXPECT_EQ(*created, Creation::created);
     ASSERT_TRUE(client_->wait_until_active(table_, 30s));
   }
   void TearDown() override {
@@ -63,7 +63,7 @@ class DynamoDbLive : public ::testing::Test {
 TEST_F(DynamoDbLive, CreateTableIsIdempotent) {
   const auto again = client_->create_table({table_, {"Id", "S"}, std::nullopt});
   ASSERT_TRUE(again) << again.error().to_string();
-  EXPECT_FALSE(*again);
+  EXPECT_EQ(*again, Creation::already_existed);
   const auto described = client_->describe_table(table_);
   ASSERT_TRUE(described);
   EXPECT_EQ(described->status, "ACTIVE");

@@ -151,7 +151,7 @@ class ItemSinkLive : public PipelineDynamoDb {
     std::promise<std::vector<ItemOutcome>> promise;
     sink.write(
         std::move(items),
-        [&promise](std::vector<ItemOutcome> outcomes, const std::string&) {
+        [&promise](std::vector<ItemOutcome> outcomes, const std::optional<aws::AwsError>&) {
           promise.set_value(std::move(outcomes));
         },
         &retries_);
