@@ -7,7 +7,7 @@
 #include <chrono>
 #include <string>
 
-#include "aws/crypto.hpp"
+#include "base/digest.hpp"
 
 namespace {
 
@@ -44,7 +44,7 @@ BENCHMARK(BM_SignDynamoDbPost4KbWithBodyHash);
 void BM_SignDynamoDbPost4KbPrecomputedHash(benchmark::State& state) {
   const HttpRequest prototype = dynamodb_request();
   SigningOptions options;
-  options.payload_hash = sha256_hex(prototype.body);
+  options.payload_hash = salesflow::base::sha256_hex(prototype.body);
   SigningKeyCache cache;
   for (auto _ : state) {
     HttpRequest request = prototype;
@@ -77,7 +77,7 @@ BENCHMARK(BM_CopyRequestOnly);
 
 void BM_Sha256_4Kb(benchmark::State& state) {
   const std::string body(4096, 'x');
-  for (auto _ : state) benchmark::DoNotOptimize(sha256(body));
+  for (auto _ : state) benchmark::DoNotOptimize(salesflow::base::sha256(body));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * 4096);
 }
 BENCHMARK(BM_Sha256_4Kb);

@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/utf8.hpp"
 #include "core/envelope.hpp"
-#include "core/item_json.hpp"
 #include "core/validation.hpp"
 
 namespace {
@@ -39,7 +39,7 @@ std::optional<bool> rapidjson_rejects(std::string_view text, const Verdict& verd
       return std::nullopt;
   // rapidjson takes a stray byte such as 0xBF before a number for part of it:
   // input that is not UTF-8 must be malformed, whatever rapidjson says.
-  if (to_valid_utf8(text) != text) return true;
+  if (salesflow::base::to_valid_utf8(text) != text) return true;
   // rapidjson's recursive parser (its iterative one is laxer still), kept off
   // deeply nested input.
   if (std::count_if(text.begin(), text.end(), [](char c) { return c == '[' || c == '{'; }) > 512)

@@ -10,7 +10,8 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/item_json.hpp"
+#include "base/time.hpp"
+#include "base/utf8.hpp"
 #include "core/record.hpp"
 #include "core/validation.hpp"
 
@@ -38,12 +39,12 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
 }
 
 void write_string(JsonWriter& writer, std::string_view text) {
-  const std::string valid = core::to_valid_utf8(text);
+  const std::string valid = base::to_valid_utf8(text);
   writer.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
 }
 
 void write_key(JsonWriter& writer, std::string_view key) {
-  const std::string valid = core::to_valid_utf8(key);
+  const std::string valid = base::to_valid_utf8(key);
   writer.Key(valid.data(), static_cast<rapidjson::SizeType>(valid.size()), true);
 }
 
@@ -151,7 +152,7 @@ std::string format_log_line(std::int64_t unix_ms, LogLevel level, std::string_vi
   JsonWriter writer(buffer);
   writer.StartObject();
   writer.Key("ts");
-  write_string(writer, core::iso8601_utc_ms(unix_ms));
+  write_string(writer, base::iso8601_utc_ms(unix_ms));
   writer.Key("level");
   write_string(writer, to_string(level));
   writer.Key("msg");

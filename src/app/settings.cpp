@@ -3,8 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "base/file.hpp"
 
 namespace salesflow::app {
 
@@ -12,14 +12,12 @@ tl::expected<core::Rules, std::string> load_rules(const Settings& settings) {
   if (settings.rules_file.empty()) {
     return core::Rules::defaults();
   }
-  std::ifstream file(settings.rules_file, std::ios::binary);
-  std::ostringstream text;
-  text << file.rdbuf();
-  if (!file) {
+  const auto text = base::read_file(settings.rules_file);
+  if (!text) {
     return tl::make_unexpected(settings.rules_file +
                                ": cannot read the rules file: " + std::strerror(errno));
   }
-  return core::Rules::from_toml_string(text.str(), settings.rules_file);
+  return core::Rules::from_toml_string(*text, settings.rules_file);
 }
 
 core::ReaderOptions reader_options(const Settings& settings) {

@@ -1,17 +1,12 @@
 #include "aws/config_profile.hpp"
 
-#include <fstream>
-#include <sstream>
+#include <algorithm>
+
+#include "base/file.hpp"
+#include "base/text.hpp"
 
 namespace salesflow::aws {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r");
-  return text.substr(first, last - first + 1);
-}
 
 // A comment starts a line, or follows whitespace inside a line.
 std::string_view strip_comment(std::string_view line) {
@@ -22,14 +17,6 @@ std::string_view strip_comment(std::string_view line) {
     }
   }
   return line;
-}
-
-std::optional<std::string> read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 }  // namespace
@@ -44,17 +31,17 @@ Profiles parse_profile_file(std::string_view text, ProfileFileKind kind) {
     const std::string_view raw = text.substr(start, end - start);
     start = end + 1;
     const bool indented = !raw.empty() && (raw.front() == ' ' || raw.front() == '\t');
-    const std::string_view line = trim(strip_comment(raw));
+    const std::string_view line = base::trim(strip_comment(raw));
     if (line.empty()) continue;
     if (line.front() == '[') {
       parent.clear();
       current = nullptr;
       const auto close = line.find(']');
       if (close == std::string_view::npos) continue;  // malformed header: its keys are skipped
-      std::string_view name = trim(line.substr(1, close - 1));
+      std::string_view name = base::trim(line.substr(1, close - 1));
       if (kind == ProfileFileKind::config && name != "default") {
         if (!name.starts_with("profile ") && !name.starts_with("profile\t")) continue;
-        name = trim(name.substr(8));
+        name = base::trim(name.substr(8));
       }
       if (!name.empty()) current = &profiles[std::string(name)];
       continue;
@@ -62,8 +49,8 @@ Profiles parse_profile_file(std::string_view text, ProfileFileKind kind) {
     if (current == nullptr) continue;
     const auto eq = line.find('=');
     if (eq == std::string_view::npos) continue;
-    const std::string key(trim(line.substr(0, eq)));
-    const std::string value(trim(line.substr(eq + 1)));
+    const std::string key(base::trim(line.substr(0, eq)));
+    const std::string value(base::trim(line.substr(eq + 1)));
     if (indented && !parent.empty()) {
       (*current)[parent + "." + key] = value;
     } else if (value.empty()) {
@@ -81,10 +68,10 @@ ProfileFiles load_profile_files(const EnvLookup& env) {
   ProfileFiles files;
   files.config_path = env("AWS_CONFIG_FILE").value_or(home + "/.aws/config");
   files.credentials_path = env("AWS_SHARED_CREDENTIALS_FILE").value_or(home + "/.aws/credentials");
-  if (const auto text = read_text_file(files.config_path)) {
+  if (const auto text = base::read_file(files.config_path)) {
     files.profiles = parse_profile_file(*text, ProfileFileKind::config);
   }
-  if (const auto text = read_text_file(files.credentials_path)) {
+  if (const auto text = base::read_file(files.credentials_path)) {
     for (auto& [name, keys] : parse_profile_file(*text, ProfileFileKind::credentials)) {
       for (auto& [key, value] : keys) files.profiles[name][key] = value;
     }

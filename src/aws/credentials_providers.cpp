@@ -4,11 +4,9 @@
 
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <mutex>
 #include <optional>
 #include <pugixml.hpp>
-#include <sstream>
 #include <thread>
 #include <utility>
 
@@ -16,6 +14,8 @@
 #include "aws/credentials_http.hpp"
 #include "aws/uri.hpp"
 #include "base/fatal.hpp"
+#include "base/file.hpp"
+#include "base/text.hpp"
 
 namespace salesflow::aws {
 namespace {
@@ -37,20 +37,6 @@ AwsError credentials_error(std::string operation, std::string code, std::string 
 tl::unexpected<AwsError> not_configured(std::string operation, std::string why) {
   return tl::make_unexpected(
       credentials_error(std::move(operation), "NotConfigured", std::move(why)));
-}
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string trim(std::string text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
 }
 
 // {"AccessKeyId", "SecretAccessKey", "Token", "Expiration"}: the answer of
@@ -265,8 +251,8 @@ Result<Credentials> fetch_web_identity(const EnvLookup& env, const ProviderOptio
   if (!token_file || !role_arn) {
     return not_configured(operation, "AWS_WEB_IDENTITY_TOKEN_FILE or AWS_ROLE_ARN not set");
   }
-  const auto token = read_file(*token_file);
-  if (!token || trim(*token).empty()) {
+  const auto token = base::read_file(*token_file);
+  if (!token || base::trim(*token).empty()) {
     return tl::make_unexpected(credentials_error(
         operation, "InvalidIdentityToken", "cannot read web identity token file " + *token_file));
   }
@@ -290,7 +276,7 @@ Result<Credentials> fetch_web_identity(const EnvLookup& env, const ProviderOptio
   request.body =
       "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=" + uri_encode(*role_arn) +
       "&RoleSessionName=" + uri_encode(session_name) +
-      "&WebIdentityToken=" + uri_encode(trim(*token));
+      "&WebIdentityToken=" + uri_encode(base::trim(*token));
   request.total_timeout = options.sts_timeout;
   request.connect_timeout = std::min(options.sts_timeout, std::chrono::milliseconds(3000));
   auto response = credentials_http_fetch(request, "sts");
@@ -363,13 +349,13 @@ Result<Credentials> fetch_container(const EnvLookup& env, const ProviderOptions&
   request.total_timeout = options.metadata_timeout * 2;
   std::optional<std::string> authorization;
   if (const auto file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
-    authorization = read_file(*file);
+    authorization = base::read_file(*file);
     if (!authorization) {
       return tl::make_unexpected(
           credentials_error(operation, "InvalidToken",
                             "cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *file));
     }
-    authorization = trim(*authorization);
+    authorization = std::string(base::trim(*authorization));
   } else {
     authorization = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
   }
@@ -427,7 +413,7 @@ Result<Credentials> fetch_imds(const EnvLookup& env, const ProviderOptions& opti
   if (!token) return transport_error(token.error());
   std::vector<Header> auth;
   if (token->status == 200) {
-    auth.push_back({"X-aws-ec2-metadata-token", trim(token->body)});
+    auth.push_back({"X-aws-ec2-metadata-token", std::string(base::trim(token->body))});
   } else if (token->status != 404 && token->status != 405) {
     // 404/405: an IMDSv1-only endpoint, asked without a token below.
     return http_error("/latest/api/token", token->status);
@@ -436,7 +422,8 @@ Result<Credentials> fetch_imds(const EnvLookup& env, const ProviderOptions& opti
   auto roles = fetch("GET", roles_path, auth);
   if (!roles) return transport_error(roles.error());
   if (roles->status != 200) return http_error(roles_path, roles->status);
-  const std::string role = trim(roles->body.substr(0, roles->body.find('\n')));
+  const std::string role(
+      base::trim(std::string_view(roles->body).substr(0, roles->body.find('\n'))));
   if (role.empty()) {
     return tl::make_unexpected(
         credentials_error(operation, "NoRole", "the instance has no IAM role attached"));

@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "aws/uri.hpp"
+#include "base/text.hpp"
 
 namespace salesflow::aws {
 namespace {
@@ -36,9 +37,7 @@ Result<Endpoint> parse_endpoint_url(std::string_view url) {
   Endpoint endpoint;
   endpoint.is_custom = true;
   endpoint.scheme = std::string(url.substr(0, separator));
-  for (char& c : endpoint.scheme) {
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
+  for (char& c : endpoint.scheme) c = base::ascii_lower(c);
   if (endpoint.scheme != "http" && endpoint.scheme != "https") return invalid("not http(s)");
   std::string_view rest = url.substr(separator + 3);
   while (rest.ends_with('/')) rest.remove_suffix(1);

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <charconv>
 #include <condition_variable>
 #include <deque>
@@ -17,25 +16,11 @@
 #include <utility>
 
 #include "base/fatal.hpp"
+#include "base/text.hpp"
 
 namespace salesflow::aws {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) ==
-           std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
 
 bool is_success(int status) {
   return status >= 200 && status < 300;
@@ -93,7 +78,7 @@ struct Timer {
 size_t on_header(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   const size_t length = size * count;
-  const std::string_view line = trim(std::string_view(data, length));
+  const std::string_view line = base::trim(std::string_view(data, length));
   if (line.starts_with("HTTP/")) {
     // A new status line starts a new response (after 100 Continue or a redirect).
     transfer->response.headers.clear();
@@ -107,8 +92,8 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   }
   const auto colon = line.find(':');
   if (colon != std::string_view::npos) {
-    transfer->response.headers.push_back(
-        {std::string(trim(line.substr(0, colon))), std::string(trim(line.substr(colon + 1)))});
+    transfer->response.headers.push_back({std::string(base::trim(line.substr(0, colon))),
+                                          std::string(base::trim(line.substr(colon + 1)))});
   }
   return length;
 }
@@ -139,7 +124,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
 
 std::optional<std::string_view> HttpResponse::header(std::string_view name) const {
   for (const Header& h : headers) {
-    if (iequals(h.name, name)) return std::string_view(h.value);
+    if (base::iequals(h.name, name)) return std::string_view(h.value);
   }
   return std::nullopt;
 }
@@ -438,7 +423,7 @@ class HttpClient::Impl {
 
     bool has_content_type = false;
     for (const Header& h : request.headers) {
-      if (iequals(h.name, "content-type")) has_content_type = true;
+      if (base::iequals(h.name, "content-type")) has_content_type = true;
       // "Name;" is curl's spelling of a header with an empty value.
       const std::string line = h.value.empty() ? h.name + ";" : h.name + ": " + h.value;
       transfer->header_list = curl_slist_append(transfer->header_list, line.c_str());

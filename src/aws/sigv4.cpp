@@ -2,13 +2,15 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "aws/crypto.hpp"
 #include "aws/uri.hpp"
+#include "base/digest.hpp"
+#include "base/hex.hpp"
+#include "base/text.hpp"
+#include "base/time.hpp"
 
 namespace salesflow::aws {
 namespace {
@@ -16,21 +18,10 @@ namespace {
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string lowercase(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char& c : out) c = base::ascii_lower(c);
   return out;
-}
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
 // Trims the value and collapses every run of whitespace (folded lines
@@ -40,7 +31,7 @@ std::string canonical_header_value(std::string_view value) {
   out.reserve(value.size());
   bool pending_space = false;
   for (const char c : value) {
-    if (is_space(c)) {
+    if (base::is_json_space(c)) {
       pending_space = !out.empty();
     } else {
       if (pending_space) out.push_back(' ');
@@ -61,7 +52,7 @@ bool is_unsigned_header(std::string_view lower_name) {
 }
 
 void remove_headers(std::vector<Header>& headers, std::string_view name) {
-  std::erase_if(headers, [&](const Header& header) { return iequals(header.name, name); });
+  std::erase_if(headers, [&](const Header& header) { return base::iequals(header.name, name); });
 }
 
 struct CanonicalHeaders {
@@ -116,7 +107,7 @@ std::string canonical_uri(const HttpRequest& request, const SigningOptions& opti
 std::string payload_hash(const HttpRequest& request, const SigningOptions& options) {
   if (!options.payload_hash.empty()) return options.payload_hash;
   if (options.unsigned_payload) return std::string(kUnsignedPayload);
-  return sha256_hex(request.body);
+  return base::sha256_hex(request.body);
 }
 
 std::string build_canonical_request(const HttpRequest& request, std::string_view uri,
@@ -149,7 +140,7 @@ std::string build_string_to_sign(std::string_view amz_date, std::string_view sco
   out.append(kAlgorithm).push_back('\n');
   out.append(amz_date).push_back('\n');
   out.append(scope).push_back('\n');
-  out.append(sha256_hex(canonical_request));
+  out.append(base::sha256_hex(canonical_request));
   return out;
 }
 
@@ -159,7 +150,7 @@ std::string compute_signature(std::string_view secret, std::string_view date,
   const SigningKeyCache::Key key =
       key_cache != nullptr ? key_cache->get(secret, date, scope.region, scope.service)
                            : derive_signing_key(secret, date, scope.region, scope.service);
-  return hex_encode(hmac_sha256(key, string_to_sign));
+  return base::hex_encode(base::hmac_sha256(key, string_to_sign));
 }
 
 void fill_trace(SigningTrace* trace, std::string canonical_request, std::string string_to_sign,
@@ -177,10 +168,10 @@ SigningKeyCache::Key derive_signing_key(std::string_view secret_access_key, std:
   std::string seed;
   seed.reserve(4 + secret_access_key.size());
   seed.append("AWS4").append(secret_access_key);
-  const auto date_key = hmac_sha256(seed, date);
-  const auto region_key = hmac_sha256(date_key, region);
-  const auto service_key = hmac_sha256(region_key, service);
-  return hmac_sha256(service_key, "aws4_request");
+  const auto date_key = base::hmac_sha256(seed, date);
+  const auto region_key = base::hmac_sha256(date_key, region);
+  const auto service_key = base::hmac_sha256(region_key, service);
+  return base::hmac_sha256(service_key, "aws4_request");
 }
 
 SigningKeyCache::Key SigningKeyCache::get(std::string_view secret_access_key, std::string_view date,
@@ -209,30 +200,6 @@ std::size_t SigningKeyCache::derivations() const {
   return derivations_;
 }
 
-std::string format_amz_date(std::chrono::system_clock::time_point time) {
-  using namespace std::chrono;
-  const auto seconds = floor<std::chrono::seconds>(time);
-  const auto day = floor<days>(seconds);
-  const year_month_day ymd(day);
-  const hh_mm_ss hms(seconds - day);
-  const auto put = [](char* out, unsigned value, int width) {
-    for (int i = width - 1; i >= 0; --i) {
-      out[i] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    }
-  };
-  std::string out(16, '\0');
-  put(out.data(), static_cast<unsigned>(static_cast<int>(ymd.year())), 4);
-  put(out.data() + 4, static_cast<unsigned>(ymd.month()), 2);
-  put(out.data() + 6, static_cast<unsigned>(ymd.day()), 2);
-  out[8] = 'T';
-  put(out.data() + 9, static_cast<unsigned>(hms.hours().count()), 2);
-  put(out.data() + 11, static_cast<unsigned>(hms.minutes().count()), 2);
-  put(out.data() + 13, static_cast<unsigned>(hms.seconds().count()), 2);
-  out[15] = 'Z';
-  return out;
-}
-
 void sign_request(HttpRequest& request, const Credentials& credentials, const SigningScope& scope,
                   std::chrono::system_clock::time_point now, const SigningOptions& options) {
   sign_request(request, credentials, scope, now, options, nullptr, nullptr);
@@ -241,7 +208,7 @@ void sign_request(HttpRequest& request, const Credentials& credentials, const Si
 void sign_request(HttpRequest& request, const Credentials& credentials, const SigningScope& scope,
                   std::chrono::system_clock::time_point now, const SigningOptions& options,
                   SigningKeyCache* key_cache, SigningTrace* trace) {
-  const std::string amz_date = format_amz_date(now);
+  const std::string amz_date = base::iso8601_basic_utc(now);
   const std::string_view date = std::string_view(amz_date).substr(0, 8);
   const bool content_header = options.content_sha256_header.value_or(options.s3);
   const std::string hash = payload_hash(request, options);
@@ -280,7 +247,7 @@ void presign_request(HttpRequest& request, const Credentials& credentials,
                      const SigningScope& scope, std::chrono::system_clock::time_point now,
                      std::chrono::seconds expires, const SigningOptions& options,
                      SigningTrace* trace) {
-  const std::string amz_date = format_amz_date(now);
+  const std::string amz_date = base::iso8601_basic_utc(now);
   const std::string_view date = std::string_view(amz_date).substr(0, 8);
   const std::string scope_text = credential_scope(date, scope);
   const CanonicalHeaders headers = canonicalize_headers(request, "");

@@ -74,9 +74,6 @@ class SigningKeyCache {
 SigningKeyCache::Key derive_signing_key(std::string_view secret_access_key, std::string_view date,
                                         std::string_view region, std::string_view service);
 
-// "20150830T123600Z" (UTC).
-std::string format_amz_date(std::chrono::system_clock::time_point time);
-
 // Adds Authorization, X-Amz-Date, X-Amz-Security-Token (when there is a session
 // token) and, for S3, x-amz-content-sha256 to `request`. `now` is injectable
 // for tests. Signing again (e.g. on a retry) replaces those headers.

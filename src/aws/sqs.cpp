@@ -7,8 +7,8 @@
 #include <numeric>
 #include <utility>
 
-#include "aws/crypto.hpp"
 #include "aws/service_json.hpp"
+#include "base/digest.hpp"
 
 namespace salesflow::aws {
 
@@ -218,7 +218,7 @@ struct SendGroup : std::enable_shared_from_this<SendGroup> {
         answered[position] = true;
         const std::size_t index = pending[position];
         // A body that arrived altered is resent rather than trusted.
-        if (string_member(node, "MD5OfMessageBody") != md5_hex((*messages)[index].body)) {
+        if (string_member(node, "MD5OfMessageBody") != base::md5_hex((*messages)[index].body)) {
           retry.push_back(index);
           continue;
         }
@@ -398,7 +398,7 @@ Result<std::string> SqsClient::send(std::string queue_url, OutgoingMessage messa
   simdjson::dom::parser parser;
   auto root = parse_json_body(parser, *result, *runtime_, "SendMessage");
   if (!root) return tl::unexpected(std::move(root.error()));
-  if (string_member(*root, "MD5OfMessageBody") != md5_hex(message.body)) {
+  if (string_member(*root, "MD5OfMessageBody") != base::md5_hex(message.body)) {
     return tl::unexpected(runtime_->annotate(
         AwsError{"", "", result->status, "ChecksumMismatch",
                  "MD5OfMessageBody does not match the body sent", request_id_of(*result), true, 1},

@@ -4,32 +4,26 @@
 #include <utility>
 #include <vector>
 
+#include "base/hex.hpp"
+#include "base/text.hpp"
+
 namespace salesflow::aws {
 namespace {
-
-constexpr char kHexUpper[] = "0123456789ABCDEF";
 
 constexpr bool is_unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.' || c == '~';
 }
 
-constexpr int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
 bool is_escape_at(std::string_view text, std::size_t i) {
-  return i + 2 < text.size() && text[i] == '%' && hex_value(text[i + 1]) >= 0 &&
-         hex_value(text[i + 2]) >= 0;
+  return i + 2 < text.size() && text[i] == '%' && base::hex_value(text[i + 1]) >= 0 &&
+         base::hex_value(text[i + 2]) >= 0;
 }
 
 void append_escaped(std::string& out, unsigned char c) {
   out.push_back('%');
-  out.push_back(kHexUpper[c >> 4]);
-  out.push_back(kHexUpper[c & 0x0f]);
+  out.push_back(base::kHexUpper[c >> 4]);
+  out.push_back(base::kHexUpper[c & 0x0f]);
 }
 
 std::string encode(std::string_view text, bool keep_slash, bool keep_escapes) {
@@ -41,8 +35,8 @@ std::string encode(std::string_view text, bool keep_slash, bool keep_escapes) {
       out.push_back(static_cast<char>(c));
     } else if (keep_escapes && is_escape_at(text, i)) {
       out.push_back('%');
-      out.push_back(kHexUpper[hex_value(text[i + 1])]);
-      out.push_back(kHexUpper[hex_value(text[i + 2])]);
+      out.push_back(base::kHexUpper[base::hex_value(text[i + 1])]);
+      out.push_back(base::kHexUpper[base::hex_value(text[i + 2])]);
       i += 2;
     } else {
       append_escaped(out, c);
@@ -70,7 +64,8 @@ std::string uri_decode(std::string_view text) {
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (is_escape_at(text, i)) {
-      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      out.push_back(
+          static_cast<char>(base::hex_value(text[i + 1]) * 16 + base::hex_value(text[i + 2])));
       i += 2;
     } else {
       out.push_back(text[i]);

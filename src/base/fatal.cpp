@@ -1,33 +1,15 @@
 #include "base/fatal.hpp"
 
-#include <fmt/chrono.h>
-#include <fmt/format.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "base/json_string.hpp"
+#include "base/time.hpp"
+
 namespace salesflow::base {
 namespace {
-
-// JSON string contents: quotes, backslashes and control characters escaped.
-std::string json_escaped(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20) {
-      out += fmt::format("\\u{:04x}", byte);
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string describe(const std::exception_ptr& error) {
   if (!error) return "no exception";
@@ -43,11 +25,15 @@ std::string describe(const std::exception_ptr& error) {
 }  // namespace
 
 std::string fatal_line(std::string_view where, const std::exception_ptr& error) {
-  const auto now =
-      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  return fmt::format(R"({{"ts":"{:%FT%T}Z","level":"fatal","msg":"{}","where":"{}","error":"{}"}})",
-                     now, "an unexpected error ends the process; work not yet durable is redone",
-                     json_escaped(where), json_escaped(describe(error)));
+  std::string line = R"({"ts":)";
+  append_json_string(line, iso8601_utc_ms(std::chrono::system_clock::now()));
+  line +=
+      R"(,"level":"fatal","msg":"an unexpected error ends the process; work not yet durable is redone","where":)";
+  append_json_string(line, where);
+  line += R"(,"error":)";
+  append_json_string(line, describe(error));
+  line += '}';
+  return line;
 }
 
 void die(std::string_view where, const std::exception_ptr& error) noexcept {

@@ -6,7 +6,7 @@
 // the ledger's checkpoint by the next run.
 //
 // The bottom layer: both src/core and src/aws may use it; it uses only the
-// standard library and fmt.
+// standard library and the rest of base (JSON strings, timestamps).
 
 #include <exception>
 #include <string_view>

@@ -1,11 +1,15 @@
 #include "core/envelope.hpp"
 
-#include <openssl/evp.h>
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cstdlib>
+#include <span>
 
+#include "base/base64.hpp"
+#include "base/digest.hpp"
+#include "base/hex.hpp"
+#include "base/json_string.hpp"
+#include "base/utf8.hpp"
 #include "core/item_json.hpp"
 
 #ifndef SALESFLOW_VERSION
@@ -29,18 +33,10 @@ void append_field(std::string& out, std::string_view field) {
   out.push_back('\n');
 }
 
+// An id: the first 128 bits of the SHA-256 of `text`, in hex.
 std::string sha256_hex32(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr) != 1)
-    std::abort();  // no SHA-256 means no deterministic ids at all
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (std::size_t i = 0; i < 16; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xF]);
-  }
-  return hex;
+  const base::Sha256Digest digest = base::sha256(text);
+  return base::hex_encode(std::span(digest).first<16>());
 }
 
 std::string identity(const ObjectContext& context, std::string_view kind) {
@@ -69,16 +65,16 @@ void append_reasons(std::string& out, const std::vector<Reason>& reasons, bool r
     const Reason& reason = reasons[i];
     if (i != 0) out.push_back(',');
     out.append("{\"code\":");
-    append_json_string(out, to_string(reason.code));
+    base::append_json_string(out, to_string(reason.code));
     out.append(",\"path\":");
     // Messages may quote bytes of a malformed record: never let them break the JSON.
-    const std::string path = to_valid_utf8(reason.path);
-    const std::string message = to_valid_utf8(reason.message);
-    append_json_string(out, reduced ? utf8_prefix(path, kReducedMaxPathBytes) : path,
-                       Escaping::sqs);
+    const std::string path = base::to_valid_utf8(reason.path);
+    const std::string message = base::to_valid_utf8(reason.message);
+    base::append_json_string(out, reduced ? utf8_prefix(path, kReducedMaxPathBytes) : path,
+                             base::Escaping::sqs);
     out.append(",\"message\":");
-    append_json_string(out, reduced ? utf8_prefix(message, kReducedMaxMessageBytes) : message,
-                       Escaping::sqs);
+    base::append_json_string(out, reduced ? utf8_prefix(message, kReducedMaxMessageBytes) : message,
+                             base::Escaping::sqs);
     out.push_back('}');
   }
   out.push_back(']');
@@ -152,22 +148,22 @@ Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& co
   const auto write = [&](std::string& out, bool reduced, const std::string& offload_key) {
     out.reserve(subject.raw.size() + 1024);
     out.append("{\"schema\":");
-    append_json_string(out, kEnvelopeSchema);
+    base::append_json_string(out, kEnvelopeSchema);
     out.append(",\"id\":");
-    append_json_string(out, subject.id);
+    base::append_json_string(out, subject.id);
     out.append(subject.fault ? ",\"kind\":\"file_fault\"," : ",\"kind\":\"record\",");
     append_reasons(out, *subject.reasons, reduced);
     out.append(",\"source\":{\"bucket\":");
-    append_json_string(out, context.bucket, Escaping::sqs);
+    base::append_json_string(out, context.bucket, base::Escaping::sqs);
     out.append(",\"key\":");
-    append_json_string(out, context.key, Escaping::sqs);
+    base::append_json_string(out, context.key, base::Escaping::sqs);
     out.append(",\"version_id\":");
     if (context.version_id.empty())
       out.append("null");
     else
-      append_json_string(out, context.version_id, Escaping::sqs);
+      base::append_json_string(out, context.version_id, base::Escaping::sqs);
     out.append(",\"etag\":");
-    append_json_string(out, context.etag, Escaping::sqs);
+    base::append_json_string(out, context.etag, base::Escaping::sqs);
     out.push_back('}');
     if (subject.fault) {
       out.append(",\"fault\":{\"begin\":");
@@ -190,22 +186,22 @@ Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& co
     append_decimal(out, subject.raw.size());
     if (reduced) {
       out.append(",\"raw_s3\":{\"bucket\":");
-      append_json_string(out, options_.offload_bucket, Escaping::sqs);
+      base::append_json_string(out, options_.offload_bucket, base::Escaping::sqs);
       out.append(",\"key\":");
-      append_json_string(out, offload_key, Escaping::sqs);
+      base::append_json_string(out, offload_key, base::Escaping::sqs);
       out.push_back('}');
     } else if (simdjson::validate_utf8(subject.raw.data(), subject.raw.size())) {
       out.append(",\"raw\":");
-      append_json_string(out, subject.raw, Escaping::sqs);
+      base::append_json_string(out, subject.raw, base::Escaping::sqs);
     } else {
       out.append(",\"raw_base64\":\"");
-      append_base64(out, subject.raw);
+      base::append_base64(out, subject.raw);
       out.push_back('"');
     }
     out.append(",\"processor\":{\"name\":\"salesflow\",\"version\":");
-    append_json_string(out, SALESFLOW_VERSION);
+    base::append_json_string(out, SALESFLOW_VERSION);
     out.append("},\"timestamp\":");
-    append_json_string(out, context.ingested_at, Escaping::sqs);
+    base::append_json_string(out, context.ingested_at, base::Escaping::sqs);
     out.push_back('}');
   };
 

@@ -2,6 +2,9 @@
 
 #include <utility>
 
+#include "base/text.hpp"
+#include "base/utf8.hpp"
+
 namespace salesflow::core {
 
 void Emitter::fault(std::uint64_t begin, std::uint64_t end, ReasonCode code, std::string message,
@@ -12,43 +15,12 @@ void Emitter::fault(std::uint64_t begin, std::uint64_t end, ReasonCode code, std
 
 namespace {
 
-// Length of the valid UTF-8 sequence starting at s[0], or 0 if it is not one.
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  std::size_t length = 0;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-  } else {
-    return 0;
-  }
-  if (s.size() < length) {
-    return 0;
-  }
-  for (std::size_t i = 1; i < length; ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
-      return 0;
-    }
-  }
-  return length;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Reads the 4 hex digits at s[pos..pos+4) as a code unit, or -1.
 long read_hex4(std::string_view s, std::size_t pos) {
   if (pos + 4 > s.size()) return -1;
   long value = 0;
   for (std::size_t i = 0; i < 4; ++i) {
-    const int digit = hex_value(s[pos + i]);
+    const int digit = base::hex_value(s[pos + i]);
     if (digit < 0) return -1;
     value = value * 16 + digit;
   }
@@ -88,7 +60,8 @@ std::string make_excerpt(std::string_view raw) {
     } else if (byte == '\n' || byte == '\r' || byte == '\t') {
       out.push_back(' ');
       ++i;
-    } else if (const std::size_t length = byte >= 0x80 ? utf8_sequence_length(raw.substr(i)) : 0;
+    } else if (const std::size_t length =
+                   byte >= 0x80 ? base::utf8_sequence_length(raw.substr(i)) : 0;
                length > 0) {
       out.append(raw.substr(i, length));
       i += length;

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/text.hpp"
 #include "core/record.hpp"
 
 namespace salesflow::core {
@@ -42,10 +43,8 @@ class Emitter {
   std::uint64_t& records_;
 };
 
-// JSON's four whitespace bytes (RFC 8259): space, tab, LF, CR.
-constexpr bool is_json_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
+// JSON's four whitespace bytes, for the splitters (base/text.hpp).
+using base::is_json_space;
 
 // Bytes a bare (unquoted) scalar is made of: numbers, true, false, null, and
 // near misses of them, which the validator then rejects.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "base/text.hpp"
+
 namespace salesflow::core {
 
 ObjectValidator::ObjectValidator(RecordValidator& validator, ObjectContext context)
@@ -12,7 +14,7 @@ Disposition ObjectValidator::check(const RawRecord& record) {
   const Verdict& verdict = validator_->check(record, context_);
   verdict_ = &verdict;
   // Rejected records are not tracked: each occurrence gets its own envelope.
-  const auto seen = verdict.valid ? tracker_.observe(verdict.key, trim_json_whitespace(record.text))
+  const auto seen = verdict.valid ? tracker_.observe(verdict.key, base::trim(record.text))
                                   : DuplicateTracker::Seen::first;
   if (seen == DuplicateTracker::Seen::same_record) {
     ++tally_.duplicates;

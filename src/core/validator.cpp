@@ -10,6 +10,9 @@
 #include <cstring>
 #include <optional>
 
+#include "base/json_string.hpp"
+#include "base/text.hpp"
+#include "base/utf8.hpp"
 #include "core/item_json.hpp"
 #include "core/number.hpp"
 
@@ -58,10 +61,6 @@ struct PathSegment {
   std::string_view name;
   std::int64_t index = -1;  // array element index, or -1 for a member name
 };
-
-bool is_json_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
 
 std::string_view trim_ascii_space(std::string_view text) {
   const auto is_space = [](char c) {
@@ -160,12 +159,6 @@ void append_key_encoding(std::string& out, std::string_view text) {
 
 }  // namespace
 
-std::string_view trim_json_whitespace(std::string_view text) {
-  while (!text.empty() && is_json_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_json_space(text.back())) text.remove_suffix(1);
-  return text;
-}
-
 struct RecordValidator::Impl {
   explicit Impl(Rules given) : rules(std::move(given)) {
     nodes.push_back(PathNode{});
@@ -182,7 +175,7 @@ struct RecordValidator::Impl {
     if (rules.sort_key) sort_node = node_for(*split_json_pointer(rules.sort_key->path));
     const auto key_prefix = [](const KeyAttribute& key) {
       std::string prefix;
-      append_json_string(prefix, key.attribute);
+      base::append_json_string(prefix, key.attribute);
       prefix.append(key.type == 'N' ? ":{\"N\":" : ":{\"S\":");
       return prefix;
     };
@@ -386,7 +379,7 @@ struct RecordValidator::Impl {
     // The end of the scalar at `idx`.
     const auto scalar_end = [&] {
       const char* end = buf + idx[1];
-      while (is_json_space(end[-1])) --end;
+      while (base::is_json_space(end[-1])) --end;
       return end;
     };
     const auto fail = [&](std::uint32_t position, std::string_view what) {
@@ -395,7 +388,7 @@ struct RecordValidator::Impl {
     };
     const auto fail_token = [&](std::uint32_t position, std::string_view token) {
       return fail(position, fmt::format("`{}` is not a JSON value",
-                                        to_valid_utf8(token.substr(0, kTokenExcerptBytes))));
+                                        base::to_valid_utf8(token.substr(0, kTokenExcerptBytes))));
     };
     const auto put_literal = [&]<std::size_t N>(const char(&text)[N]) {
       std::memcpy(out, text, N - 1);
@@ -470,7 +463,7 @@ struct RecordValidator::Impl {
                       "invalid escape sequence in a string");
         observe(JsonType::string, false, text, false);
         put_literal("{\"S\":");
-        out = write_json_string(out, text);
+        out = base::write_json_string(out, text);
         *out++ = '}';
         value_size = text.size();
         goto after_value;
@@ -564,7 +557,7 @@ struct RecordValidator::Impl {
     if (plain)
       put_padded(name_begin - 1, name.size() + 2);
     else
-      out = write_json_string(out, name);
+      out = base::write_json_string(out, name);
     *out++ = ':';
     node = frame.node == kNoNode ? kNoNode : child_of(frame.node, name);
     goto value;
@@ -853,7 +846,7 @@ struct RecordValidator::Impl {
   void append_key_attribute(std::string_view prefix, const Observation& seen,
                             std::size_t value_size, bool& first) {
     const std::string_view value = seen.text;
-    make_room(1 + prefix.size() + json_string_bound(value.size()) + 1 + kItemBytesSlack);
+    make_room(1 + prefix.size() + base::json_string_bound(value.size()) + 1 + kItemBytesSlack);
     if (!first) put(',');
     first = false;
     put(prefix);
@@ -864,7 +857,7 @@ struct RecordValidator::Impl {
       put_padded(value.data(), value.size());
       put('"');
     } else {
-      cursor = write_json_string(cursor, value);
+      cursor = base::write_json_string(cursor, value);
     }
     put('}');
     verdict.item_size += value_size;
@@ -892,9 +885,9 @@ struct RecordValidator::Impl {
     const MetadataNames& names = rules.metadata;
     const auto add = [&](std::string& out, std::string_view name, std::string_view value) {
       out.push_back(',');
-      append_json_string(out, name);
+      base::append_json_string(out, name);
       out.append(":{\"S\":");
-      append_json_string(out, value);
+      base::append_json_string(out, value);
       out.push_back('}');
       text.size += name.size() + value.size();
     };
@@ -903,7 +896,7 @@ struct RecordValidator::Impl {
     if (!context.etag.empty()) add(text.before_index, names.etag, context.etag);
     if (!context.version_id.empty()) add(text.before_index, names.version_id, context.version_id);
     text.before_index.push_back(',');
-    append_json_string(text.before_index, names.record_index);
+    base::append_json_string(text.before_index, names.record_index);
     text.before_index.append(":{\"N\":\"");
     text.size += names.record_index.size();
     text.after_index.append("\"}");

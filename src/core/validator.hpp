@@ -71,7 +71,4 @@ class RecordValidator {
   std::unique_ptr<Impl> impl_;
 };
 
-// `text` without leading and trailing JSON whitespace (space, tab, CR, LF).
-std::string_view trim_json_whitespace(std::string_view text);
-
 }  // namespace salesflow::core

@@ -4,9 +4,9 @@
 #include <memory>
 #include <mutex>
 
-#include "aws/crypto.hpp"
-#include "core/item_json.hpp"
-#include "core/validator.hpp"
+#include "base/digest.hpp"
+#include "base/json_string.hpp"
+#include "base/text.hpp"
 
 namespace salesflow::pipeline {
 
@@ -74,16 +74,16 @@ void DynamoDbItemSink::put_conditionally(std::vector<ItemWrite> items, WriteDone
   }
 
   std::string names = "{\"#pk\":";
-  core::append_json_string(names, options_.partition_key_attribute);
+  base::append_json_string(names, options_.partition_key_attribute);
   names += ",\"#hash\":";
-  core::append_json_string(names, options_.content_hash_attribute);
+  base::append_json_string(names, options_.content_hash_attribute);
   names += '}';
 
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const std::string hash = aws::sha256_hex(core::trim_json_whitespace(items[i].raw));
+    const std::string hash = base::sha256_hex(base::trim(items[i].raw));
     // Prepend the hash attribute: the item is a JSON object text "{...}".
     std::string item = "{";
-    core::append_json_string(item, options_.content_hash_attribute);
+    base::append_json_string(item, options_.content_hash_attribute);
     item += ":{\"S\":\"" + hash + "\"}";
     if (items[i].item_json.size() > 2) {
       item += ',';

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <utility>
 
+#include "base/json_string.hpp"
 #include "core/item_json.hpp"
 
 namespace salesflow::pipeline {
@@ -15,7 +16,7 @@ constexpr std::string_view kDone = "done";
 
 std::string string_value(std::string_view text) {
   std::string out = R"({"S":)";
-  core::append_json_string(out, text);
+  base::append_json_string(out, text);
   out += '}';
   return out;
 }

@@ -4,8 +4,9 @@
 
 #include <utility>
 
+#include "base/text.hpp"
+#include "base/time.hpp"
 #include "core/envelope.hpp"
-#include "core/item_json.hpp"
 
 namespace salesflow::pipeline {
 
@@ -34,21 +35,10 @@ std::string_view to_string(JobOutcome outcome) {
 }
 
 std::string utc_timestamp_now() {
-  return core::iso8601_utc_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count());
+  return base::iso8601_utc_ms(std::chrono::system_clock::now());
 }
 
 namespace {
-
-// Notifications carry eTags bare, S3 responses quoted; the ledger uses them bare,
-// If-Match wants them quoted.
-std::string bare_etag(std::string etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  return etag;
-}
 
 bool is_gone(const aws::AwsError& error) {
   return error.http_status == 404 || error.code == "NoSuchKey" || error.code == "NoSuchVersion";
@@ -91,7 +81,9 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
     return settle(JobOutcome::own_output,
                   "the key is in salesflow's DLQ offload location: not an input file");
   }
-  object.etag = bare_etag(std::move(object.etag));
+  // Notifications carry eTags bare, S3 responses quoted; the ledger uses them bare,
+  // If-Match wants them quoted.
+  object.etag = std::string(base::strip_etag_quotes(object.etag));
   if (object.etag.empty() && object.version_id.empty()) {
     auto head = environment.s3.head_object(object.bucket, object.key);
     if (!head) {
@@ -99,7 +91,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
       return fail(outcome, failure_from(FailureStage::source, "finding the object's version",
                                         std::move(head.error())));
     }
-    object.etag = bare_etag(head->etag);
+    object.etag = std::string(base::strip_etag_quotes(head->etag));
     object.version_id = head->version_id;
     result.size = head->size;
   }

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "base/text.hpp"
+
 namespace salesflow::pipeline {
 namespace {
 
@@ -102,20 +104,6 @@ std::string_view lookup_string(object parent, std::string_view first, std::strin
   return result;
 }
 
-std::string strip_quotes(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') {
-    etag = etag.substr(1, etag.size() - 2);
-  }
-  return std::string(etag);
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 std::string member_names(object value) {
   std::string names;
   std::size_t count = 0;
@@ -183,7 +171,7 @@ tl::expected<void, std::string> parse_s3_record(element record_value, std::size_
 
   out.objects.push_back(ObjectEvent{.bucket = std::string(*bucket_name),
                                     .key = std::move(*key),
-                                    .etag = strip_quotes(*etag),
+                                    .etag = std::string(base::strip_etag_quotes(*etag)),
                                     .version_id = std::string(*version_id),
                                     .sequencer = std::string(*sequencer),
                                     .event_name = std::string(name),
@@ -271,7 +259,7 @@ tl::expected<Notification, std::string> parse_eventbridge(object root) {
 
   notification.objects.push_back(ObjectEvent{.bucket = std::string(*bucket_name),
                                              .key = std::string(*key),
-                                             .etag = strip_quotes(*etag),
+                                             .etag = std::string(base::strip_etag_quotes(*etag)),
                                              .version_id = std::string(*version_id),
                                              .sequencer = std::string(*sequencer),
                                              .event_name = event_name_for_reason(*reason),
@@ -349,8 +337,8 @@ tl::expected<std::string, std::string> s3_url_decode_key(std::string_view encode
       if (i + 2 >= encoded.size()) {
         return Error(fmt::format("truncated percent escape at offset {}", i));
       }
-      const int high = hex_value(encoded[i + 1]);
-      const int low = hex_value(encoded[i + 2]);
+      const int high = base::hex_value(encoded[i + 1]);
+      const int low = base::hex_value(encoded[i + 2]);
       if (high < 0 || low < 0) {
         return Error(
             fmt::format("invalid percent escape \"{}\" at offset {}", encoded.substr(i, 3), i));

@@ -128,15 +128,6 @@ TEST(Log, UnicodeIsKeptAndInvalidUtf8Replaced) {
   EXPECT_EQ(string_at(line, "/bad"), "a\uFFFD\uFFFD(b\uFFFD\uFFFD\uFFFD");
 }
 
-TEST(Log, ToValidUtf8) {
-  EXPECT_EQ(core::to_valid_utf8("plain"), "plain");
-  EXPECT_EQ(core::to_valid_utf8("\xC3\xA9\xF0\x9F\x93\x88"), "\xC3\xA9\xF0\x9F\x93\x88");
-  EXPECT_EQ(core::to_valid_utf8("\xC0\xAF"), "\uFFFD\uFFFD");                      // overlong
-  EXPECT_EQ(core::to_valid_utf8("\xF4\x90\x80\x80"), "\uFFFD\uFFFD\uFFFD\uFFFD");  // > U+10FFFF
-  EXPECT_EQ(core::to_valid_utf8("\xE2\x82"), "\uFFFD\uFFFD");                      // truncated
-  EXPECT_EQ(core::to_valid_utf8(""), "");
-}
-
 TEST(Log, NestedObjectsIntegersAndNonFiniteDoubles) {
   const std::string line =
       format_log_line(0, LogLevel::error, "m",

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/utf8.hpp"
 #include "core/item_json.hpp"
 #include "validator_test_support.hpp"
 
@@ -254,7 +255,7 @@ RC_GTEST_PROP(ItemEncodingProperty, MalformedExactlyWhenRapidJsonRejects, ()) {
     }
     // rapidjson takes a stray byte such as 0xC3 before a number for part of
     // it: input that is not UTF-8 must be malformed, whatever rapidjson says.
-    const bool utf8 = to_valid_utf8(record) == record;
+    const bool utf8 = base::to_valid_utf8(record) == record;
     const rapidjson::ParseErrorCode error = rapidjson_error(record);
     const bool accepted = utf8 && error == rapidjson::kParseErrorNone;
     // rapidjson refuses exponents beyond a double's even with numbers kept as
@@ -336,35 +337,6 @@ TEST(ItemSize, PartitionKeyLongerThan2048BytesIsTooLarge) {
   };
   EXPECT_TRUE(check_one(make(2048)).verdict.valid);
   EXPECT_EQ(testing::codes(check_one(make(2049)).verdict), std::vector{ReasonCode::too_large});
-}
-
-TEST(JsonString, EscapesWhatJsonRequires) {
-  std::string out;
-  append_json_string(out, std::string_view("a\"b\\c\n\x01\x7f\xc3\xa9", 10));
-  EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\u0001\x7f\xc3\xa9\"");
-  out.clear();
-  append_json_string(out, "\xEF\xBF\xBE\xEF\xBF\xBF\xEF\xBF\xBD", Escaping::sqs);
-  EXPECT_EQ(out, "\"\\ufffe\\uffff\xEF\xBF\xBD\"");
-}
-
-TEST(JsonString, EveryByteRoundTripsThroughRapidJson) {
-  std::string all;
-  for (int c = 0; c < 0x80; ++c) all.push_back(static_cast<char>(c));
-  std::string out;
-  append_json_string(out, all);
-  rapidjson::Document parsed;
-  parsed.Parse(out.c_str(), out.size());
-  ASSERT_TRUE(parsed.IsString());
-  EXPECT_EQ(std::string(parsed.GetString(), parsed.GetStringLength()), all);
-}
-
-TEST(Base64, KnownVectors) {
-  for (const auto& [plain, encoded] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foobar", "Zm9vYmFy"}}) {
-    std::string out;
-    append_base64(out, plain);
-    EXPECT_EQ(out, encoded);
-  }
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 // HMAC-SHA256 against RFC 4231's test vectors (short, empty-ish, and longer
-// than a block keys and data), and SHA-256 / MD5 against known digests.
-#include "aws/crypto.hpp"
+// than a block keys and data), SHA-256 / MD5 against known digests, and hex.
+#include "base/digest.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
-namespace salesflow::aws {
+#include "base/hex.hpp"
+
+namespace salesflow::base {
 namespace {
 
 std::string hmac_hex(const std::string& key, const std::string& data) {
@@ -40,8 +43,25 @@ TEST(HmacSha256, Rfc4231Vectors) {
 TEST(Digests, KnownValues) {
   EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex_encode(sha256("abc")), sha256_hex("abc"));
   EXPECT_EQ(md5_hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(md5_hex("The quick brown fox jumps over the lazy dog"),
+            "9e107d9d372bb6826bd81d3542a419d6");
+}
+
+TEST(Hex, EveryByteLowercaseTwoDigits) {
+  std::vector<std::uint8_t> bytes;
+  for (int b = 0; b < 256; ++b) bytes.push_back(static_cast<std::uint8_t>(b));
+  const std::string hex = hex_encode(bytes);
+  ASSERT_EQ(hex.size(), 512u);
+  EXPECT_EQ(hex.substr(0, 8), "00010203");
+  EXPECT_EQ(hex.substr(2 * 0xab, 2), "ab");
+  EXPECT_EQ(hex.substr(510), "ff");
+  EXPECT_EQ(hex_encode({}), "");
+  const std::uint8_t some[] = {0x00, 0x7f, 0x80, 0xff};
+  EXPECT_EQ(hex_encode(some), "007f80ff");
+  EXPECT_EQ(std::string_view(kHexUpper), "0123456789ABCDEF");
 }
 
 }  // namespace
-}  // namespace salesflow::aws
+}  // namespace salesflow::base

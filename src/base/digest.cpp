@@ -1,4 +1,4 @@
-#include "aws/crypto.hpp"
+#include "base/digest.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -8,7 +8,9 @@
 #include <cstdlib>
 #include <memory>
 
-namespace salesflow::aws {
+#include "base/hex.hpp"
+
+namespace salesflow::base {
 namespace {
 
 // Explicitly fetched algorithms, resolved once: the implicit fetch behind
@@ -47,16 +49,6 @@ std::array<std::uint8_t, N> digest(const EVP_MD* md, std::string_view data) {
 }
 
 }  // namespace
-
-std::string hex_encode(std::span<const std::uint8_t> bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out(bytes.size() * 2, '\0');
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    out[2 * i] = kDigits[bytes[i] >> 4];
-    out[2 * i + 1] = kDigits[bytes[i] & 0x0f];
-  }
-  return out;
-}
 
 Sha256Digest sha256(std::string_view data) {
   return digest<32>(sha256_md(), data);
@@ -113,4 +105,4 @@ Sha256Digest hmac_sha256(std::string_view key, std::string_view data) {
       data);
 }
 
-}  // namespace salesflow::aws
+}  // namespace salesflow::base
