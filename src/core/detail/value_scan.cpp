@@ -275,11 +275,6 @@ bool scan_isa_supported(ScanIsa isa) {
   return isa == ScanIsa::sse2 || block_scanner(ScanIsa::avx2) == scan_blocks_avx2;
 }
 
-std::size_t scan_value_end(const char* data, std::size_t pos, std::size_t size, NestingState& state,
-                           bool& ended) {
-  return scan_value_end(ScanIsa::avx2, data, pos, size, state, ended);
-}
-
 std::size_t scan_value_end(ScanIsa isa, const char* data, std::size_t pos, std::size_t size,
                            NestingState& state, bool& ended) {
   ended = false;

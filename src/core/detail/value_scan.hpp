@@ -49,20 +49,23 @@ struct NestingState {
   bool escape = false;
 };
 
-// Scans data[pos, size) for the end of the value whose state is `state` (a
-// composite value after its opening bracket: depth 1; a string after its
-// opening quote: depth 0 and in_string). Returns the index just past the byte
-// that ends the value, or `size` with `state` updated when the value goes on.
-// `ended` tells the two apart.
-[[nodiscard]] std::size_t scan_value_end(const char* data, std::size_t pos, std::size_t size,
-                                         NestingState& state, bool& ended);
-
 // The instruction sets scan_value_end has a block scanner for; it uses the
-// best one the CPU has. Tests pick one with the overload below, which falls
-// back to SSE2 where the CPU lacks the one asked for.
+// best one the CPU has. Tests pick one with the overload that takes one,
+// which falls back to SSE2 where the CPU lacks the one asked for.
 enum class ScanIsa { sse2, avx2 };
 [[nodiscard]] bool scan_isa_supported(ScanIsa isa);
 [[nodiscard]] std::size_t scan_value_end(ScanIsa isa, const char* data, std::size_t pos,
                                          std::size_t size, NestingState& state, bool& ended);
+
+// Scans data[pos, size) for the end of the value whose state is `state` (a
+// composite value after its opening bracket: depth 1; a string after its
+// opening quote: depth 0 and in_string). Returns the index just past the byte
+// that ends the value, or `size` with `state` updated when the value goes on.
+// `ended` tells the two apart. Inline, being only a forwarder: a splitter's
+// call per record goes straight to the overload above.
+[[nodiscard]] inline std::size_t scan_value_end(const char* data, std::size_t pos, std::size_t size,
+                                                NestingState& state, bool& ended) {
+  return scan_value_end(ScanIsa::avx2, data, pos, size, state, ended);
+}
 
 }  // namespace salesflow::core
