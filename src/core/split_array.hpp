@@ -12,9 +12,10 @@
 // Every element is a record, whatever its type: `[1, "x", {...}]` gives three
 // records (the validator rejects the scalars). An element's text runs from its
 // first to its last byte, without the surrounding whitespace and commas.
-// Elements are delimited by a byte scanner that tracks strings, escapes and a
-// single nesting depth counter for `[]{}` together; it does not validate the
-// inside of an element (`{"a":]` balances, and the validator rejects it).
+// Elements are delimited by the byte scanner of detail/value_scan.hpp, which
+// tracks strings, escapes and a single nesting depth counter for `[]{}`
+// together; it does not validate the inside of an element (`{"a":]` balances,
+// and the validator rejects it).
 //
 // Where the stream stops making sense (a missing comma, garbage between
 // elements, a trailing comma, an unbalanced or truncated element, a wrapper
@@ -24,51 +25,24 @@
 // finish(). An element longer than max_record_bytes becomes a too_large fault
 // covering the element, and splitting carries on after it.
 //
-// Cost: an element's end is found 64 bytes at a time from bit masks of the
-// quote, backslash and bracket bytes (AVX2 compares where the CPU has AVX2,
-// BMI, POPCNT and PCLMUL, else SSE2): the backslash runs give the escaped
-// bytes, a prefix XOR of the unescaped quotes gives the bytes inside strings,
-// and only the few brackets outside strings are then counted or visited, so
-// no per-byte branches run on the many quotes of a record. A block with a
-// backslash outside a string (malformed input) and a chunk's last bytes go
-// through a byte state machine. Records wholly inside a chunk are views into
-// the chunk; the one element straddling a chunk boundary is copied. Memory: at
-// most max_record_bytes of buffered element.
+// Cost: an element's end is found by scan_value_end (detail/value_scan.hpp:
+// 64-byte bit masks, AVX2 or SSE2, no per-byte branches on the many quotes of
+// a record); the bytes between elements go one by one through the splitter's
+// state machine. Records wholly inside a chunk are views into the chunk; the
+// one element straddling a chunk boundary is copied. Memory: at most
+// max_record_bytes of buffered element.
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "core/detail/value_scan.hpp"
 #include "core/split_common.hpp"
 
 namespace salesflow::core {
 
 enum class ArrayLayout { bare_array, wrapped };
-
-// The state of a scan over one JSON value: its nesting depth and whether the
-// scan is inside a string or right after a backslash in one.
-struct NestingState {
-  std::uint64_t depth = 0;
-  bool in_string = false;
-  bool escape = false;
-};
-
-// Scans data[pos, size) for the end of the value whose state is `state` (a
-// composite value after its opening bracket: depth 1; a string after its
-// opening quote: depth 0 and in_string). Returns the index just past the byte
-// that ends the value, or `size` with `state` updated when the value goes on.
-// `ended` tells the two apart.
-std::size_t scan_value_end(const char* data, std::size_t pos, std::size_t size, NestingState& state,
-                           bool& ended);
-
-// The instruction sets scan_value_end has a block scanner for; it uses the
-// best one the CPU has. Tests pick one with the overload below, which falls
-// back to SSE2 where the CPU lacks the one asked for.
-enum class ScanIsa { sse2, avx2 };
-bool scan_isa_supported(ScanIsa isa);
-std::size_t scan_value_end(ScanIsa isa, const char* data, std::size_t pos, std::size_t size,
-                           NestingState& state, bool& ended);
 
 class ArraySplitter {
  public:

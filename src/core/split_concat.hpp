@@ -9,7 +9,7 @@
 // misses of them, which the validator then rejects). A record's text runs from
 // the document's first to its last byte; the whitespace between documents
 // belongs to none. `line` is the 1-based line the document starts on.
-// Documents are delimited by the byte scanner of split_array.hpp (strings,
+// Documents are delimited by the byte scanner of detail/value_scan.hpp (strings,
 // escapes and one nesting depth for `[]{}`); the inside of a document is not
 // validated (`{"a":]` balances and is a record the validator rejects).
 //
@@ -46,7 +46,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/split_array.hpp"
+#include "core/detail/value_scan.hpp"
 #include "core/split_common.hpp"
 
 namespace salesflow::core {
@@ -73,7 +73,7 @@ class ConcatSplitter {
   void complete_document(std::string_view tail, std::uint64_t end, Emitter& out);
   // Keeps the part of an open document that is in the current chunk.
   void hold_document(std::string_view part, std::uint64_t end);
-  std::string document_excerpt(std::string_view tail) const;
+  [[nodiscard]] std::string document_excerpt(std::string_view tail) const;
   void reset_document();
   // The smallest chunk index >= from of a '{' that starts a line, or the
   // chunk's size.

@@ -1,10 +1,11 @@
 #include "pipeline/object_processor.hpp"
 
 #include <condition_variable>
-#include <deque>
 #include <mutex>
 #include <utility>
 #include <vector>
+
+#include "pipeline/watermark.hpp"
 
 namespace salesflow::pipeline {
 
@@ -27,66 +28,6 @@ std::string_view to_string(LeaseState state) {
 }
 
 namespace {
-
-// Records are grouped in fixed segments for the watermark: a segment is done
-// when the reader is past its end and none of its records (or of the faults
-// just before it) awaits an acknowledgement. O(1) per record and per ack.
-constexpr std::uint64_t kSegmentRecords = 256;
-
-class Watermark {
- public:
-  explicit Watermark(std::uint64_t first_index)
-      : base_(first_index / kSegmentRecords), base_offset_(0) {}
-
-  void add(std::uint64_t index) { ++slot(index); }
-  void ack(std::uint64_t index) { --slot(index); }
-
-  // The reader has handed out every record below `next_index`; offsets are
-  // remembered per segment start for the checkpoint's informational offset.
-  void reader_at(std::uint64_t next_index, std::uint64_t offset) {
-    if (next_index % kSegmentRecords == 0) {
-      offsets_.emplace_back(next_index, offset);
-    }
-    reader_next_ = next_index;
-  }
-
-  // First record index not known to be durable.
-  Checkpoint advance(std::uint64_t conflicts) {
-    while (!pending_.empty() && pending_.front() == 0 &&
-           reader_next_ >= (base_ + 1) * kSegmentRecords) {
-      pending_.pop_front();
-      ++base_;
-    }
-    if (pending_.empty() && reader_next_ >= base_ * kSegmentRecords) {
-      // Nothing outstanding: whole segments up to the reader are durable.
-      base_ = reader_next_ / kSegmentRecords;
-    }
-    const std::uint64_t next = std::min(base_ * kSegmentRecords, reader_next_);
-    while (!offsets_.empty() && offsets_.front().first < next) {
-      base_offset_ = offsets_.front().second;
-      offsets_.pop_front();
-    }
-    if (!offsets_.empty() && offsets_.front().first == next) {
-      base_offset_ = offsets_.front().second;
-    }
-    return Checkpoint{next, base_offset_, conflicts};
-  }
-
- private:
-  std::int64_t& slot(std::uint64_t index) {
-    const std::uint64_t segment = index / kSegmentRecords;
-    while (pending_.size() <= segment - base_) {
-      pending_.push_back(0);
-    }
-    return pending_[segment - base_];
-  }
-
-  std::deque<std::int64_t> pending_;  // outstanding acknowledgements per segment from base_
-  std::uint64_t base_;
-  std::uint64_t base_offset_;
-  std::uint64_t reader_next_ = 0;
-  std::deque<std::pair<std::uint64_t, std::uint64_t>> offsets_;
-};
 
 class Run final : public core::RecordHandler {
  public:
@@ -438,7 +379,8 @@ class Run final : public core::RecordHandler {
     Checkpoint now;
     {
       const std::scoped_lock lock(mutex_);
-      now = watermark_.advance(report_.conflicts);
+      const Watermark::Mark mark = watermark_.advance();
+      now = Checkpoint{mark.next_index, mark.offset, report_.conflicts};
       if (now.next_index < last_checkpoint_.next_index + options_.checkpoint_every) {
         return;
       }
@@ -498,7 +440,8 @@ class Run final : public core::RecordHandler {
 
   ObjectReport finish_report() {
     const std::scoped_lock lock(mutex_);
-    Checkpoint durable = watermark_.advance(report_.conflicts);
+    const Watermark::Mark mark = watermark_.advance();
+    Checkpoint durable{mark.next_index, mark.offset, report_.conflicts};
     report_.status = halt_ ? halt_->status : ObjectStatus::completed;
     report_.failure = halt_ ? halt_->failure : std::nullopt;
     report_.tally = object_.tally();

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/split_array.hpp"
+#include "core/detail/value_scan.hpp"
 
 namespace salesflow::core {
 namespace {
