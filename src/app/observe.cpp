@@ -44,11 +44,12 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
                             const pipeline::JobResult& result) {
   using pipeline::JobOutcome;
   const double seconds = result.elapsed.count();
+  metrics_->ledger_failed(result.ledger_failures.size());
   switch (result.outcome) {
     case JobOutcome::already_done:
       metrics_->object_skipped(kObjectSkippedDone);
       log_.info("object skipped",
-                Fields().add("bucket", bucket).add("key", key).add("reason", "already done"));
+                Fields().add("bucket", bucket).add("key", key).add("reason", result.describe()));
       return;
     case JobOutcome::held:
       metrics_->object_skipped(kObjectLeaseBusy);
@@ -57,7 +58,6 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
       return;
     case JobOutcome::own_output:
       metrics_->object_skipped(kObjectOwnOutput);
-      metrics_->ledger_failed(result.ledger_failures.size());
       log_.info("object skipped",
                 Fields().add("bucket", bucket).add("key", key).add("reason", result.describe()));
       return;
@@ -65,7 +65,6 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
     case JobOutcome::superseded:
       if (result.report.tally.records == 0) {
         metrics_->object_skipped(kObjectNotFound);
-        metrics_->ledger_failed(result.ledger_failures.size());
         log_.warn("object skipped", Fields()
                                         .add("bucket", bucket)
                                         .add("key", key)
@@ -81,7 +80,6 @@ void Observers::object_done(std::string_view bucket, std::string_view key,
       break;
   }
   metrics_->object_finished(result.report, seconds);
-  metrics_->ledger_failed(result.ledger_failures.size());
   log_.log_object(result, bucket, key, seconds);
 }
 

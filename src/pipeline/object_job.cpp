@@ -102,7 +102,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
                                                  std::move(claim.error())));
   }
   if (claim->result == ClaimResult::already_done) {
-    return settle(JobOutcome::already_done, "the ledger says a previous run finished it");
+    return settle(JobOutcome::already_done, "already done");
   }
   if (claim->result == ClaimResult::held) {
     return settle(JobOutcome::held, "leased by " + claim->holder);

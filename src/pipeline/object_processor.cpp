@@ -302,16 +302,6 @@ class Run final : public core::RecordHandler {
       return;
     }
     std::size_t failed = 0;
-    for (const auto outcome : outcomes) {
-      failed += outcome == ItemOutcome::failed ? 1 : 0;
-    }
-    if (failed != 0) {
-      // Not acknowledged: the watermark must not pass a record that is not durable.
-      fail(ObjectStatus::failed, Failure{FailureStage::items,
-                                         std::to_string(failed) + " of " +
-                                             std::to_string(batch.size()) + " items not written",
-                                         std::move(error)});
-    }
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const ItemWrite& item = batch[i];
       switch (outcomes[i]) {
@@ -333,9 +323,17 @@ class Run final : public core::RecordHandler {
           break;
         }
         case ItemOutcome::failed:
-          continue;  // not acknowledged (the object failed above)
+          // Not acknowledged: the watermark must not pass a record that is not durable.
+          ++failed;
+          continue;
       }
       ack(item.index);
+    }
+    if (failed != 0) {
+      fail(ObjectStatus::failed, Failure{FailureStage::items,
+                                         std::to_string(failed) + " of " +
+                                             std::to_string(batch.size()) + " items not written",
+                                         std::move(error)});
     }
   }
 
