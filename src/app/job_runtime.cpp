@@ -17,8 +17,10 @@ pipeline::DynamoDbSinkOptions sink_options(const Settings& settings, const core:
   return options;
 }
 
-pipeline::ProcessorOptions processor_options(const Settings& settings) {
+pipeline::ProcessorOptions processor_options(const Settings& settings,
+                                             pipeline::Observer* observer) {
   pipeline::ProcessorOptions options;
+  options.observer = observer;
   options.reader = reader_options(settings);
   options.max_requests_in_flight = static_cast<std::size_t>(settings.requests_in_flight);
   options.checkpoint_every = settings.checkpoint_every;
@@ -39,21 +41,23 @@ std::string JobRuntime::make_owner() {
 }
 
 tl::expected<std::unique_ptr<JobRuntime>, std::string> JobRuntime::create(
-    AwsContext& aws, const Settings& settings, const core::Rules& rules) {
+    AwsContext& aws, const Settings& settings, const core::Rules& rules,
+    pipeline::Observer* observer) {
   auto dlq = aws.queue_url(settings.resources.dlq);
   if (!dlq) {
     return tl::make_unexpected(dlq.error());
   }
-  return std::make_unique<JobRuntime>(aws, settings, rules, *dlq);
+  return std::make_unique<JobRuntime>(aws, settings, rules, *dlq, observer);
 }
 
 JobRuntime::JobRuntime(AwsContext& aws, const Settings& settings, const core::Rules& rules,
-                       std::string dlq_url)
+                       std::string dlq_url, pipeline::Observer* observer)
     : ledger_(aws.dynamodb(), settings.resources.ledger_table, make_owner(),
               std::chrono::seconds(settings.lease_s)),
       items_(aws.dynamodb(), sink_options(settings, rules)),
       messages_(aws.sqs(), std::move(dlq_url), settings.dlq_max_message_bytes),
       blobs_(aws.s3()),
-      environment_{aws.s3(), ledger_, items_, messages_, &blobs_, processor_options(settings)} {}
+      environment_{aws.s3(),  ledger_, items_,
+                   messages_, &blobs_, processor_options(settings, observer)} {}
 
 }  // namespace salesflow::app

@@ -18,12 +18,14 @@ namespace salesflow::app {
 
 class JobRuntime {
  public:
-  // Resolves the DLQ's URL; errors are one line.
+  // Resolves the DLQ's URL; errors are one line. `observer` (borrowed, may be
+  // null) is told what happens to every object run with this environment.
   [[nodiscard]] static tl::expected<std::unique_ptr<JobRuntime>, std::string> create(
-      AwsContext& aws, const Settings& settings, const core::Rules& rules);
+      AwsContext& aws, const Settings& settings, const core::Rules& rules,
+      pipeline::Observer* observer);
 
   JobRuntime(AwsContext& aws, const Settings& settings, const core::Rules& rules,
-             std::string dlq_url);
+             std::string dlq_url, pipeline::Observer* observer);
 
   pipeline::JobEnvironment& environment() { return environment_; }
   pipeline::Ledger& ledger() { return ledger_; }

@@ -29,8 +29,6 @@ const Histogram::BucketBoundaries kObjectBuckets = {0.01, 0.05, 0.1, 0.25, 0.5, 
 const Histogram::BucketBoundaries kRequestBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
                                                      0.25,  0.5,    1,     2.5,  5,     10,   30};
 
-constexpr std::string_view kNotificationKinds[] = {"objects", "test_event", "ignored", "invalid"};
-
 Family<Counter>& counter_family(prometheus::Registry& registry, const std::string& name,
                                 const std::string& help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
@@ -135,8 +133,10 @@ Metrics::Metrics()
     rejections_by_reason_.push_back(&rejections_family_.Add(
         {{"reason", std::string(core::to_string(static_cast<core::ReasonCode>(code)))}}));
   }
-  for (const std::string_view kind : kNotificationKinds) {
-    notifications_by_kind_.push_back(&notifications_family_.Add({{"kind", std::string(kind)}}));
+  for (std::size_t kind = 0; kind < pipeline::kNotificationKindCount; ++kind) {
+    notifications_by_kind_.push_back(&notifications_family_.Add(
+        {{"kind",
+          std::string(pipeline::to_string(static_cast<pipeline::NotificationKind>(kind)))}}));
   }
   // Every status shows up from the first scrape, so rate() works from the start.
   for (const auto status :
@@ -209,12 +209,13 @@ void Metrics::credentials_refresh_failed() {
   credential_refresh_failures_.Increment();
 }
 
-void Metrics::notification_received(NotificationKind kind) {
+void Metrics::notification_received(pipeline::NotificationKind kind) {
   notifications_by_kind_[static_cast<std::size_t>(kind)]->Increment();
 }
 
 void Metrics::request_finished(std::string_view service, std::string_view operation, double seconds,
                                int attempts, bool throttled, bool ok) {
+  requests_in_flight_.Decrement();
   const OperationSeries& series = operation_series(service, operation);
   series.duration->Observe(seconds);
   if (attempts > 1) series.retries->Increment(attempts - 1);
@@ -225,8 +226,8 @@ void Metrics::request_finished(std::string_view service, std::string_view operat
 void Metrics::set_objects_in_flight(int count) {
   objects_in_flight_.Set(count);
 }
-void Metrics::set_requests_in_flight(int count) {
-  requests_in_flight_.Set(count);
+void Metrics::request_started() {
+  requests_in_flight_.Increment();
 }
 void Metrics::set_queue_lag(double seconds) {
   queue_lag_.Set(seconds);

@@ -36,9 +36,6 @@ inline constexpr std::string_view kObjectNotFound = "not_found";  // deleted bef
 // salesflow's own DLQ offload object (never input)
 inline constexpr std::string_view kObjectOwnOutput = "own_output";
 
-// What a received notification turned out to be.
-enum class NotificationKind { objects, test_event, ignored, invalid };
-
 class Metrics {
  public:
   // A registry only: no endpoint (`serialize` still shows everything).
@@ -67,7 +64,7 @@ class Metrics {
   // An object the worker did not process, with a status such as kObjectSkippedDone.
   void object_skipped(std::string_view status);
 
-  void notification_received(NotificationKind kind);
+  void notification_received(pipeline::NotificationKind kind);
 
   // Ledger writes after an object's run that did not happen (see
   // pipeline::JobResult::ledger_failures): no record lost, work or time is.
@@ -75,12 +72,13 @@ class Metrics {
   // A refresh of temporary credentials ahead of their expiry failed.
   void credentials_refresh_failed();
 
+  // One AWS call begun: in flight until its request_finished.
+  void request_started();
   // One AWS call, after its last attempt: `attempts` - 1 retries.
   void request_finished(std::string_view service, std::string_view operation, double seconds,
                         int attempts, bool throttled, bool ok);
 
   void set_objects_in_flight(int count);
-  void set_requests_in_flight(int count);
   // Age of the oldest message in the last receive (see message_age_seconds).
   void set_queue_lag(double seconds);
 
@@ -114,7 +112,8 @@ class Metrics {
   prometheus::Counter& credential_refresh_failures_;
   prometheus::Histogram& object_duration_;
   prometheus::Family<prometheus::Counter>& notifications_family_;
-  std::vector<prometheus::Counter*> notifications_by_kind_;  // indexed by NotificationKind
+  std::vector<prometheus::Counter*>
+      notifications_by_kind_;  // indexed by pipeline::NotificationKind
   prometheus::Family<prometheus::Histogram>& request_duration_family_;
   prometheus::Family<prometheus::Counter>& retries_family_;
   prometheus::Family<prometheus::Counter>& throttles_family_;

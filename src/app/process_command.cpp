@@ -88,6 +88,8 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
     fmt::print(stderr, "salesflow process: {}\n", observers.error());
     return kExitUsage;
   }
+  ObjectProgress progress(true);
+  observers.add(progress);  // before the first event
   // Declared after the observers, so destroyed before them.
   const auto last_words = signals.on_forced_exit([&observers] { observers.flush(); });
   auto rules = load_rules(settings);
@@ -110,16 +112,12 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
     total_bytes += target.size;
   }
 
-  auto runtime = JobRuntime::create(**aws, settings, *rules);
+  progress.begin(fmt::format("{} object(s)", targets->size()), total_bytes);
+  auto runtime = JobRuntime::create(**aws, settings, *rules, &observers.observer());
   if (!runtime) {
     fmt::print(stderr, "salesflow process: {}\n", runtime.error());
     return kExitUsage;
   }
-  std::atomic<std::uint64_t> bytes{0};
-  std::atomic<std::uint64_t> records{0};
-  (*runtime)->environment().options.on_chunk = [&bytes](std::uint64_t chunk) { bytes += chunk; };
-
-  Progress progress(fmt::format("{} object(s)", targets->size()), total_bytes, true);
   std::mutex mutex;
   std::size_t next = 0;
   int failures = 0;
@@ -136,8 +134,6 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
       }
       const auto result = pipeline::run_object_job((*runtime)->environment(), validator,
                                                    target.version, target.size, &signals.stop());
-      records += result.report.tally.records;
-      observers.object_done(target.version.bucket, target.version.key, result);
       if (!pipeline::settles_notification(result.outcome)) {
         const std::scoped_lock lock(mutex);
         ++failures;
@@ -149,16 +145,6 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
                                            std::max<std::size_t>(1, targets->size()));
   for (std::size_t i = 0; i < count; ++i) {
     threads.emplace_back([&work] { base::run_or_die("process object thread", work); });
-  }
-  while (true) {
-    {
-      const std::scoped_lock lock(mutex);
-      if (next == targets->size() || signals.stop().load()) {
-        break;
-      }
-    }
-    progress.update(bytes.load(), records.load());
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   for (auto& thread : threads) {
     thread.join();

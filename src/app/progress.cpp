@@ -19,6 +19,13 @@ Progress::~Progress() {
   done();
 }
 
+void Progress::restart(std::string label, std::uint64_t total_bytes) {
+  label_ = std::move(label);
+  total_ = total_bytes;
+  start_ = std::chrono::steady_clock::now();
+  last_draw_ = start_;
+}
+
 void Progress::update(std::uint64_t bytes, std::uint64_t records) {
   if (!enabled_) {
     return;
@@ -54,6 +61,26 @@ void Progress::done() {
     drawn_ = false;
   }
   enabled_ = false;
+}
+
+void ObjectProgress::chunk_read(const pipeline::ObjectVersion& /*object*/, std::uint64_t raw_bytes,
+                                std::uint64_t records) {
+  const std::uint64_t bytes = bytes_ += raw_bytes;
+  const std::uint64_t read = records_ += records;
+  const std::unique_lock lock(mutex_, std::try_to_lock);
+  if (lock.owns_lock()) {
+    bar_.update(bytes, read);
+  }
+}
+
+void ObjectProgress::begin(std::string label, std::uint64_t total_bytes) {
+  const std::scoped_lock lock(mutex_);
+  bar_.restart(std::move(label), total_bytes);
+}
+
+void ObjectProgress::done() {
+  const std::scoped_lock lock(mutex_);
+  bar_.done();
 }
 
 }  // namespace salesflow::app

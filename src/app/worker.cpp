@@ -66,16 +66,16 @@ std::optional<aws::Result<std::vector<aws::SqsMessage>>> receive_interruptibly(
 
 struct Worker::State {
   State(AwsContext& aws_context, const Settings& worker_settings, core::Rules worker_rules,
-        WorkerHooks worker_hooks)
+        pipeline::Observer& worker_observer)
       : aws(aws_context),
         settings(worker_settings),
         rules(std::move(worker_rules)),
-        hooks(std::move(worker_hooks)) {}
+        observer(worker_observer) {}
 
   AwsContext& aws;
   Settings settings;
   core::Rules rules;
-  WorkerHooks hooks;
+  pipeline::Observer& observer;
   std::string queue_url;
   std::unique_ptr<JobRuntime> runtime;
 
@@ -93,10 +93,8 @@ struct Worker::State {
   std::atomic<bool> interrupt{false};
   WorkerSummary summary;
 
-  void note(std::string_view level, const std::string& text) const {
-    if (hooks.note) {
-      hooks.note(level, text);
-    }
+  void note(pipeline::Severity severity, const std::string& text) const {
+    observer.note(severity, text);
   }
 
   // Deletes a settled message, or hands an unsettled one back to the queue.
@@ -104,7 +102,7 @@ struct Worker::State {
     if (work->settled) {
       auto deleted = aws.sqs().delete_batch(queue_url, {work->message.receipt_handle});
       if (!deleted || !deleted->ok()) {
-        note("warn",
+        note(pipeline::Severity::warn,
              fmt::format("deleting notification {} failed ({}); it will come back and be "
                          "recognised as done",
                          work->message.message_id,
@@ -115,8 +113,9 @@ struct Worker::State {
     auto changed_visibility = aws.sqs().change_visibility(
         queue_url, aws::VisibilityChange{work->message.receipt_handle, work->retry_after_s});
     if (!changed_visibility) {
-      note("warn", fmt::format("releasing notification {} failed: {}", work->message.message_id,
-                               changed_visibility.error().to_string()));
+      note(pipeline::Severity::warn,
+           fmt::format("releasing notification {} failed: {}", work->message.message_id,
+                       changed_visibility.error().to_string()));
     }
   }
 
@@ -166,9 +165,7 @@ struct Worker::State {
         task = std::move(tasks.front());
         tasks.pop_front();
         ++busy;
-        if (hooks.objects_in_flight) {
-          hooks.objects_in_flight(busy);
-        }
+        observer.objects_in_flight(busy);
       }
       const pipeline::ObjectVersion version{task.event.bucket, task.event.key, task.event.etag,
                                             task.event.version_id};
@@ -185,12 +182,7 @@ struct Worker::State {
         const std::scoped_lock lock(mutex);
         leases.erase(lease_id);
         --busy;
-        if (hooks.objects_in_flight) {
-          hooks.objects_in_flight(busy);
-        }
-      }
-      if (hooks.object_done) {
-        hooks.object_done(task.event, result);
+        observer.objects_in_flight(busy);
       }
       object_finished(task.message, result);
     }
@@ -223,7 +215,7 @@ struct Worker::State {
             std::vector<aws::VisibilityChange>(extensions.begin() + static_cast<long>(at),
                                                extensions.begin() + static_cast<long>(end)));
         if (!extended || !extended->ok()) {
-          note("warn",
+          note(pipeline::Severity::warn,
                "extending the visibility of notifications in work failed: " +
                    (extended ? extended->failed.front().message : extended.error().to_string()));
         }
@@ -232,11 +224,13 @@ struct Worker::State {
         auto renewed = runtime->ledger().renew(lease.version);
         if (!renewed) {
           // Not lost yet: the next renewal or checkpoint tries again within the lease.
-          note("warn", "renewing the lease of " + lease.version.ledger_id() + " failed: " +
-                           renewed.error().to_string() + "; the next heartbeat tries again");
+          note(pipeline::Severity::warn, "renewing the lease of " + lease.version.ledger_id() +
+                                             " failed: " + renewed.error().to_string() +
+                                             "; the next heartbeat tries again");
         } else if (*renewed == pipeline::LeaseState::lost) {
-          note("warn", "the lease of " + lease.version.ledger_id() +
-                           " was taken over by another worker: stopping its writes");
+          note(pipeline::Severity::warn,
+               "the lease of " + lease.version.ledger_id() +
+                   " was taken over by another worker: stopping its writes");
           lease.lost->store(true);
         }
       }
@@ -247,21 +241,26 @@ struct Worker::State {
   // Takes a received message apart into object tasks, or settles it at once.
   void dispatch(aws::SqsMessage message) {
     auto parsed = pipeline::parse_notification(message.body);
+    observer.notification_received(!parsed              ? pipeline::NotificationKind::invalid
+                                   : parsed->test_event ? pipeline::NotificationKind::test_event
+                                   : parsed->objects.empty() ? pipeline::NotificationKind::ignored
+                                                             : pipeline::NotificationKind::objects);
     if (!parsed) {
-      note("error", fmt::format("notification {} (receive {}) is not an S3 event: {}; it stays in "
-                                "the queue and moves to the poison queue after {} receives",
-                                message.message_id, message.receive_count(), parsed.error(),
-                                settings.max_receive_count));
+      note(pipeline::Severity::error,
+           fmt::format("notification {} (receive {}) is not an S3 event: {}; it stays in "
+                       "the queue and moves to the poison queue after {} receives",
+                       message.message_id, message.receive_count(), parsed.error(),
+                       settings.max_receive_count));
       return;
     }
     for (const auto& ignored : parsed->ignored) {
-      note("info", "ignoring " + ignored);
+      note(pipeline::Severity::info, "ignoring " + ignored);
     }
     auto work = std::make_shared<MessageWork>();
     work->message = std::move(message);
     if (parsed->test_event || parsed->objects.empty()) {
       if (parsed->test_event) {
-        note("info", "deleting s3:TestEvent " + work->message.message_id);
+        note(pipeline::Severity::info, "deleting s3:TestEvent " + work->message.message_id);
       }
       finish_message(work);
       return;
@@ -277,8 +276,9 @@ struct Worker::State {
   }
 };
 
-Worker::Worker(AwsContext& aws, const Settings& settings, core::Rules rules, WorkerHooks hooks)
-    : state_(std::make_unique<State>(aws, settings, std::move(rules), std::move(hooks))) {}
+Worker::Worker(AwsContext& aws, const Settings& settings, core::Rules rules,
+               pipeline::Observer& observer)
+    : state_(std::make_unique<State>(aws, settings, std::move(rules), observer)) {}
 
 Worker::~Worker() = default;
 
@@ -289,7 +289,7 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
     return tl::make_unexpected(queue.error());
   }
   s.queue_url = *queue;
-  auto runtime = JobRuntime::create(s.aws, s.settings, s.rules);
+  auto runtime = JobRuntime::create(s.aws, s.settings, s.rules, &s.observer);
   if (!runtime) {
     return tl::make_unexpected(runtime.error());
   }
@@ -338,7 +338,8 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
     }
     auto& received = *pending;
     if (!received) {
-      s.note("warn", "receiving notifications failed: " + received.error().to_string());
+      s.note(pipeline::Severity::warn,
+             "receiving notifications failed: " + received.error().to_string());
       std::unique_lock lock(s.mutex);
       s.changed.wait_for(lock, std::chrono::seconds(1));
       continue;
@@ -365,9 +366,7 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
       }
       s.dispatch(std::move(message));
     }
-    if (s.hooks.queue_lag) {
-      s.hooks.queue_lag(oldest);
-    }
+    s.observer.queue_lag(oldest);
     std::scoped_lock lock(s.mutex);
     last_activity = Clock::now();
   }
@@ -392,7 +391,7 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
     const auto grace = std::chrono::seconds(s.settings.grace_period_s);
     std::unique_lock lock(s.mutex);
     if (!s.changed.wait_for(lock, grace / 2, [&s] { return s.busy == 0; })) {
-      s.note("info", "interrupting objects in work at half the grace period");
+      s.note(pipeline::Severity::info, "interrupting objects in work at half the grace period");
       s.interrupt.store(true);
     }
   }

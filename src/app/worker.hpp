@@ -17,19 +17,10 @@
 #include "app/aws_context.hpp"
 #include "app/settings.hpp"
 #include "pipeline/object_job.hpp"
+#include "pipeline/observer.hpp"
 #include "pipeline/s3_event.hpp"
 
 namespace salesflow::app {
-
-struct WorkerHooks {
-  // After each object (any outcome).
-  std::function<void(const pipeline::ObjectEvent&, const pipeline::JobResult&)> object_done;
-  // Everything else worth a log line: level ("info", "warn", "error") and text.
-  std::function<void(std::string_view level, const std::string& text)> note;
-  // Age of the oldest message of each receive, in seconds (queue lag).
-  std::function<void(double)> queue_lag;
-  std::function<void(int)> objects_in_flight;
-};
 
 struct WorkerSummary {
   std::uint64_t messages = 0;
@@ -40,7 +31,10 @@ struct WorkerSummary {
 
 class Worker {
  public:
-  Worker(AwsContext& aws, const Settings& settings, core::Rules rules, WorkerHooks hooks);
+  // `observer` (borrowed) is told about every notification and object, and
+  // gets the worker's notes.
+  Worker(AwsContext& aws, const Settings& settings, core::Rules rules,
+         pipeline::Observer& observer);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;

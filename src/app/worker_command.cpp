@@ -22,7 +22,8 @@ int run_worker(const Settings& settings) {
   // Declared after the observers, so destroyed before them.
   const auto last_words = signals.on_forced_exit([&observers] {
     observers.note(
-        "warn", "grace period over: exiting with work in flight; it resumes from its checkpoint");
+        pipeline::Severity::warn,
+        "grace period over: exiting with work in flight; it resumes from its checkpoint");
     observers.flush();
   });
   auto rules = load_rules(settings);
@@ -35,28 +36,18 @@ int run_worker(const Settings& settings) {
     fmt::print(stderr, "salesflow worker: {}\n", aws.error());
     return kExitUsage;
   }
-  WorkerHooks hooks;
-  hooks.object_done = [&observers](const pipeline::ObjectEvent& event,
-                                   const pipeline::JobResult& result) {
-    observers.object_done(event.bucket, event.key, result);
-  };
-  hooks.note = [&observers](std::string_view level, const std::string& text) {
-    observers.note(level, text);
-  };
-  hooks.queue_lag = [&observers](double seconds) { observers.queue_lag(seconds); };
-  hooks.objects_in_flight = [&observers](int count) { observers.objects_in_flight(count); };
-
-  Worker worker(**aws, settings, std::move(*rules), std::move(hooks));
-  observers.note("info", fmt::format("worker started: queue {}, table {}, DLQ {}",
-                                     settings.resources.notification_queue,
-                                     settings.resources.table, settings.resources.dlq));
+  Worker worker(**aws, settings, std::move(*rules), observers.observer());
+  observers.note(pipeline::Severity::info,
+                 fmt::format("worker started: queue {}, table {}, DLQ {}",
+                             settings.resources.notification_queue, settings.resources.table,
+                             settings.resources.dlq));
   auto summary = worker.run(signals.stop());
   if (!summary) {
     fmt::print(stderr, "salesflow worker: {}\n", summary.error());
     return kExitUsage;
   }
   observers.note(
-      "info",
+      pipeline::Severity::info,
       fmt::format("worker stopped: {} notifications, {} objects, {} completed, {} to retry",
                   summary->messages, summary->objects, summary->completed, summary->failed));
   observers.flush();

@@ -208,6 +208,7 @@ void ServiceRuntime::call(ServiceCall call, Completion done) {
   state->call = std::move(call);
   state->completion = std::move(done);
   state->started = std::chrono::steady_clock::now();
+  if (config_.observer) config_.observer->on_request_started(service_, state->call.operation);
   attempt(state);
 }
 
@@ -266,6 +267,10 @@ void ServiceRuntime::on_result(const std::shared_ptr<CallState>& state,
   state->throttled = state->throttled || is_throttling_code(error.code);
   if (state->call.retry_counter != nullptr) {
     ++*state->call.retry_counter;
+  }
+  if (const auto& observer = runtime.config_.observer) {
+    observer->on_retry(RetryRecord{runtime.service_, state->call.operation, state->attempts, error,
+                                   decision.delay});
   }
   state->last_error = std::move(error);
   runtime.config_.http->schedule(decision.delay, [state] { attempt(state); });

@@ -32,10 +32,23 @@ struct RequestRecord {
   bool ok = false;
 };
 
-// Told about every call; runs on the I/O thread, so it must be quick and not block.
+// One failed attempt that is tried again after `delay`.
+struct RetryRecord {
+  std::string_view service;
+  std::string_view operation;
+  int attempt = 1;  // the attempt that failed (1: the first)
+  const AwsError& error;
+  std::chrono::milliseconds delay{0};
+};
+
+// Told about every call: started, each retry, finished. Runs on the caller's
+// thread (started) or the I/O thread (the others), so it must be quick and
+// not block. Each started call is finished exactly once.
 class RequestObserver {
  public:
   virtual ~RequestObserver() = default;
+  virtual void on_request_started(std::string_view service, std::string_view operation) = 0;
+  virtual void on_retry(const RetryRecord& retry) = 0;
   virtual void on_request(const RequestRecord& record) = 0;
   // A refresh of temporary credentials ahead of their expiry failed (on the
   // credentials refresher's thread): requests keep signing with the cached

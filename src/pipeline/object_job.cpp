@@ -54,11 +54,19 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
                          ObjectVersion object, std::uint64_t size_hint,
                          const std::atomic<bool>* stop, const std::atomic<bool>* lease_lost) {
   const auto started = std::chrono::steady_clock::now();
+  Observer* const observer = environment.options.observer;
+  if (observer != nullptr) {
+    observer->object_started(object, size_hint);
+  }
   JobResult result;
   result.size = size_hint;
+  // Every way out of the job passes here, so every started object finishes.
   const auto finish = [&](JobOutcome outcome) {
     result.outcome = outcome;
     result.elapsed = std::chrono::steady_clock::now() - started;
+    if (observer != nullptr) {
+      observer->object_finished(object, result);
+    }
     return result;
   };
   const auto fail = [&](JobOutcome outcome, Failure failure) {
@@ -208,6 +216,9 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
         return finish(gone ? JobOutcome::missing : JobOutcome::superseded);
       }
       auto saved = environment.ledger.checkpoint(object, result.report.last_checkpoint);
+      if (observer != nullptr) {
+        observer->checkpoint_saved(object, result.report.last_checkpoint, saved);
+      }
       auto released = environment.ledger.release(object);
       if (!saved) {
         note_ledger("saving the last checkpoint (a retry redoes the records since the one before)",

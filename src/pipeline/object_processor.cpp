@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/ledger.hpp"
 #include "pipeline/watermark.hpp"
 
 namespace salesflow::pipeline {
@@ -47,6 +48,7 @@ class Run final : public core::RecordHandler {
         stop_(stop),
         lease_lost_(lease_lost),
         key_path_(validator.rules().partition_key.path),
+        object_version_{context.bucket, context.key, context.etag, context.version_id},
         watermark_(resume.next_index),
         last_checkpoint_(resume) {
     report_.conflicts = resume.conflicts;
@@ -56,9 +58,11 @@ class Run final : public core::RecordHandler {
   ObjectReport execute(const ChunkSource& source) {
     auto read = source([this](std::string_view chunk) {
       report_.raw_bytes += chunk.size();
+      const std::uint64_t records_before = object_.tally().records;
       reader_.feed(chunk, *this);
-      if (options_.on_chunk) {
-        options_.on_chunk(chunk.size());
+      if (options_.observer != nullptr) {
+        options_.observer->chunk_read(object_version_, chunk.size(),
+                                      object_.tally().records - records_before);
       }
       return !should_stop();
     });
@@ -204,6 +208,7 @@ class Run final : public core::RecordHandler {
           envelopes_.options().offload_bucket, envelope.offload_key,
           std::move(envelope.offload_body),
           [this, index, message](std::optional<aws::AwsError> error) {
+            acknowledged(BatchAcknowledged{SinkKind::offload, 1, error ? 1U : 0U, 0});
             if (!error) {
               {
                 const std::scoped_lock lock(mutex_);
@@ -260,6 +265,12 @@ class Run final : public core::RecordHandler {
     idle_.notify_all();
   }
 
+  void acknowledged(const BatchAcknowledged& batch) {
+    if (options_.observer != nullptr) {
+      options_.observer->batch_acknowledged(object_version_, batch);
+    }
+  }
+
   void ack(std::uint64_t index) {
     const std::scoped_lock lock(mutex_);
     watermark_.ack(index);
@@ -294,6 +305,7 @@ class Run final : public core::RecordHandler {
   void on_items_done(const std::vector<ItemWrite>& batch, const std::vector<ItemOutcome>& outcomes,
                      std::optional<aws::AwsError> error) {
     if (outcomes.size() != batch.size()) {
+      acknowledged(BatchAcknowledged{SinkKind::items, batch.size(), batch.size(), 0});
       fail(ObjectStatus::failed,
            Failure{FailureStage::sink,
                    "the item sink answered " + std::to_string(outcomes.size()) + " outcomes for " +
@@ -302,6 +314,7 @@ class Run final : public core::RecordHandler {
       return;
     }
     std::size_t failed = 0;
+    std::size_t conflicts = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       const ItemWrite& item = batch[i];
       switch (outcomes[i]) {
@@ -311,6 +324,7 @@ class Run final : public core::RecordHandler {
           break;
         }
         case ItemOutcome::conflict: {
+          ++conflicts;
           {
             const std::scoped_lock lock(mutex_);
             ++report_.conflicts;
@@ -329,6 +343,7 @@ class Run final : public core::RecordHandler {
       }
       ack(item.index);
     }
+    acknowledged(BatchAcknowledged{SinkKind::items, batch.size(), failed, conflicts});
     if (failed != 0) {
       fail(ObjectStatus::failed, Failure{FailureStage::items,
                                          std::to_string(failed) + " of " +
@@ -348,6 +363,7 @@ class Run final : public core::RecordHandler {
         std::move(batch),
         [this, indices = std::move(indices), count](std::size_t failed,
                                                     std::optional<aws::AwsError> error) {
+          acknowledged(BatchAcknowledged{SinkKind::messages, count, failed, 0});
           if (failed != 0) {
             // Which ones is not known here: none is acknowledged, so the
             // watermark stays below all of them (a retry resends the batch).
@@ -391,6 +407,9 @@ class Run final : public core::RecordHandler {
       return;
     }
     auto saved = checkpoint_(checkpoint);
+    if (options_.observer != nullptr) {
+      options_.observer->checkpoint_saved(object_version_, checkpoint, saved);
+    }
     if (!saved) {
       // The previous checkpoint stays: a retry redoes the records since then
       // (idempotent writes). Counted and kept for the object's report.
@@ -468,6 +487,7 @@ class Run final : public core::RecordHandler {
   const std::atomic<bool>* stop_;
   const std::atomic<bool>* lease_lost_;
   std::string key_path_;
+  ObjectVersion object_version_;  // the object, as observers name it
 
   std::atomic<std::uint64_t> retries_{0};  // before the mutex: sinks may touch it until drained
   mutable std::mutex mutex_;

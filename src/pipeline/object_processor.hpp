@@ -18,6 +18,7 @@
 #include "core/validation.hpp"
 #include "core/validator.hpp"
 #include "pipeline/failure.hpp"
+#include "pipeline/observer.hpp"
 #include "pipeline/sinks.hpp"
 
 namespace salesflow::pipeline {
@@ -30,8 +31,9 @@ struct ProcessorOptions {
   // Keep each item's raw text until it is acknowledged, so a sink's `conflict`
   // answer can become a duplicate_key envelope (conflict-rejecting mode).
   bool keep_raw_for_conflicts = false;
-  // Called on the reading thread after each chunk: its size in bytes. Must be cheap.
-  std::function<void(std::uint64_t chunk_bytes)> on_chunk;
+  // Told what happens to each object (chunks read, batches acknowledged,
+  // checkpoints); borrowed, may be null. See pipeline/observer.hpp.
+  Observer* observer = nullptr;
 };
 
 // Durable progress: every record with index < next_index, and every fault

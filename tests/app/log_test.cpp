@@ -11,13 +11,16 @@
 #include <thread>
 #include <vector>
 
+#include "app/observe.hpp"
 #include "core/item_json.hpp"
+#include "job_results.hpp"
 
 namespace salesflow::app {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -314,6 +317,70 @@ TEST(LogObject, InterruptedAndLeaseLostAreWarnings) {
   Log log(quiet, LogLevel::error);
   log.log_object(sample_result(), "b", "k", 1);
   EXPECT_EQ(quiet.str(), "");
+}
+
+// ---- the observer over it (app/observe.hpp)
+
+using test::kObject;
+using test::settled;
+
+TEST(LogObserver, NotesKeepTheirSeverity) {
+  std::ostringstream out;
+  Log log(out, LogLevel::info);
+  LogObserver observer(log);
+  observer.note(pipeline::Severity::debug, "hidden at info");
+  observer.note(pipeline::Severity::warn, "a warning");
+  observer.note(pipeline::Severity::error, "an error");
+  const std::string text = out.str();
+  EXPECT_THAT(text, Not(HasSubstr("hidden at info")));
+  EXPECT_THAT(text, HasSubstr(R"("level":"warn","msg":"a warning")"));
+  EXPECT_THAT(text, HasSubstr(R"("level":"error","msg":"an error")"));
+}
+
+TEST(LogObserver, FinishedObjectsAreOneLineEachSkipsSaySo) {
+  std::ostringstream out;
+  Log log(out, LogLevel::info);
+  LogObserver observer(log);
+  observer.object_finished(kObject, settled(pipeline::JobOutcome::held, "leased by w-2"));
+  pipeline::JobResult done = settled(pipeline::JobOutcome::completed, "");
+  done.report.tally.records = 2;
+  observer.object_finished(kObject, done);
+  const std::string text = out.str();
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"("msg":"object skipped","bucket":"sales","key":"in/day.jsonl","reason":"leased by w-2")"));
+  EXPECT_THAT(text, HasSubstr(R"("outcome":"completed")"));
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2);
+}
+
+TEST(LogObserver, RetriesAndCheckpointsAreDebugLines) {
+  std::ostringstream out;
+  Log log(out, LogLevel::info);
+  LogObserver observer(log);
+  const aws::AwsError throttled{.service = "dynamodb",
+                                .operation = "BatchWriteItem",
+                                .http_status = 400,
+                                .code = "ThrottlingException",
+                                .message = "slow down",
+                                .request_id = {},
+                                .retryable = true,
+                                .attempts = 1};
+  const aws::RetryRecord retry{"dynamodb", "BatchWriteItem", 1, throttled,
+                               std::chrono::milliseconds(40)};
+  observer.on_retry(retry);
+  observer.checkpoint_saved(kObject, pipeline::Checkpoint{500, 4096, 0},
+                            pipeline::LeaseState::held);
+  EXPECT_EQ(out.str(), "");
+  log.set_level(LogLevel::debug);
+  observer.on_retry(retry);
+  observer.checkpoint_saved(kObject, pipeline::Checkpoint{500, 4096, 0},
+                            tl::make_unexpected(throttled));
+  const std::string text = out.str();
+  EXPECT_THAT(text, HasSubstr(R"("msg":"retrying an AWS request")"));
+  EXPECT_THAT(text, HasSubstr(R"("error_code":"ThrottlingException","delay_ms":40)"));
+  EXPECT_THAT(text, HasSubstr(R"("msg":"checkpoint not saved")"));
+  EXPECT_THAT(text, HasSubstr(R"("next_index":500)"));
 }
 
 }  // namespace

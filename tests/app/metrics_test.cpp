@@ -10,6 +10,10 @@
 #include <thread>
 #include <vector>
 
+#include "app/observe.hpp"
+#include "job_results.hpp"
+#include "pipeline/object_job.hpp"
+
 namespace salesflow::app {
 namespace {
 
@@ -75,7 +79,7 @@ TEST(Metrics, ServesTheRecordedValuesOverHttp) {
   metrics->object_finished(completed_report(), 1.5);
   metrics->request_finished("dynamodb", "BatchWriteItem", 0.02, 3, true, true);
   metrics->set_objects_in_flight(3);
-  metrics->set_requests_in_flight(17);
+  for (int i = 0; i < 17; ++i) metrics->request_started();
   metrics->set_queue_lag(42.5);
 
   const std::string text = scrape(*metrics->port());
@@ -102,7 +106,7 @@ TEST(Metrics, ServesTheRecordedValuesOverHttp) {
   EXPECT_EQ(sample(text, "salesflow_aws_throttles_total" + op), 1);
   EXPECT_EQ(sample(text, "salesflow_aws_request_errors_total" + op), 0);
   EXPECT_EQ(sample(text, "salesflow_objects_in_flight"), 3);
-  EXPECT_EQ(sample(text, "salesflow_aws_requests_in_flight"), 17);
+  EXPECT_EQ(sample(text, "salesflow_aws_requests_in_flight"), 16);  // one of them finished
   EXPECT_EQ(sample(text, "salesflow_queue_lag_seconds"), 42.5);
   EXPECT_THAT(text, HasSubstr("# TYPE salesflow_object_duration_seconds histogram"));
 }
@@ -146,10 +150,10 @@ TEST(Metrics, SkippedObjectsAndNotificationKinds) {
   metrics.object_skipped(kObjectSkippedDone);
   metrics.object_skipped(kObjectSkippedDone);
   metrics.object_skipped("some_new_status");
-  metrics.notification_received(NotificationKind::objects);
-  metrics.notification_received(NotificationKind::test_event);
-  metrics.notification_received(NotificationKind::invalid);
-  metrics.notification_received(NotificationKind::invalid);
+  metrics.notification_received(pipeline::NotificationKind::objects);
+  metrics.notification_received(pipeline::NotificationKind::test_event);
+  metrics.notification_received(pipeline::NotificationKind::invalid);
+  metrics.notification_received(pipeline::NotificationKind::invalid);
   const std::string text = metrics.serialize();
   EXPECT_EQ(sample(text, R"(salesflow_objects_total{status="skipped_done"})"), 2);
   EXPECT_EQ(sample(text, R"(salesflow_objects_total{status="lease_busy"})"), 0);
@@ -277,6 +281,57 @@ TEST(MessageAge, FromSentTimestamp) {
   EXPECT_FALSE(message_age_seconds("17e11", now).has_value());
   EXPECT_FALSE(message_age_seconds("-5", now).has_value());
   EXPECT_FALSE(message_age_seconds("12 ", now).has_value());
+}
+
+// ---- the observer over it (app/observe.hpp)
+
+using test::kObject;
+using test::settled;
+
+TEST(MetricsObserver, RequestsInFlightRiseAndFallWithTheirCalls) {
+  Metrics metrics;
+  MetricsObserver observer(metrics);
+  observer.on_request_started("dynamodb", "BatchWriteItem");
+  observer.on_request_started("sqs", "SendMessageBatch");
+  EXPECT_EQ(sample(metrics.serialize(), "salesflow_aws_requests_in_flight"), 2);
+  observer.on_request(aws::RequestRecord{"dynamodb", "BatchWriteItem", std::chrono::milliseconds(3),
+                                         2, true, true});
+  const std::string text = metrics.serialize();
+  EXPECT_EQ(sample(text, "salesflow_aws_requests_in_flight"), 1);
+  const std::string op = R"({operation="BatchWriteItem",service="dynamodb"})";
+  EXPECT_EQ(sample(text, "salesflow_aws_retries_total" + op), 1);
+  EXPECT_EQ(sample(text, "salesflow_aws_throttles_total" + op), 1);
+}
+
+TEST(MetricsObserver, NotificationsAreCountedByKind) {
+  Metrics metrics;
+  MetricsObserver observer(metrics);
+  observer.notification_received(pipeline::NotificationKind::objects);
+  observer.notification_received(pipeline::NotificationKind::objects);
+  observer.notification_received(pipeline::NotificationKind::test_event);
+  const std::string text = metrics.serialize();
+  EXPECT_EQ(sample(text, R"(salesflow_notifications_total{kind="objects"})"), 2);
+  EXPECT_EQ(sample(text, R"(salesflow_notifications_total{kind="test_event"})"), 1);
+  EXPECT_EQ(sample(text, R"(salesflow_notifications_total{kind="invalid"})"), 0);
+}
+
+TEST(MetricsObserver, SettledObjectsAreSkipsAndProcessedOnesAreFinished) {
+  Metrics metrics;
+  MetricsObserver observer(metrics);
+  observer.object_finished(kObject, settled(pipeline::JobOutcome::already_done, "already done"));
+  observer.object_finished(kObject, settled(pipeline::JobOutcome::missing, ""));
+  pipeline::JobResult done = settled(pipeline::JobOutcome::completed, "");
+  done.report.tally.records = 3;
+  done.report.tally.valid = 3;
+  done.report.written = 3;
+  done.ledger_failures.push_back(pipeline::Failure{pipeline::FailureStage::ledger, "x", {}});
+  observer.object_finished(kObject, done);
+  const std::string text = metrics.serialize();
+  EXPECT_EQ(sample(text, R"(salesflow_objects_total{status="skipped_done"})"), 1);
+  EXPECT_EQ(sample(text, R"(salesflow_objects_total{status="not_found"})"), 1);
+  EXPECT_EQ(sample(text, R"(salesflow_objects_total{status="completed"})"), 1);
+  EXPECT_EQ(sample(text, R"(salesflow_records_total{outcome="written"})"), 3);
+  EXPECT_EQ(sample(text, "salesflow_ledger_failures_total"), 1);
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <mutex>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "aws/service.hpp"
 #include "support/localaws.hpp"
@@ -158,14 +160,42 @@ TEST(Endpoints, ParsesCustomEndpointsAndRejectsNonsense) {
   EXPECT_EQ(default_endpoint("sqs", "cn-north-1").host, "sqs.cn-north-1.amazonaws.com.cn");
 }
 
+// Counts what the runtime tells its observer (from the I/O thread).
+class CountingObserver final : public RequestObserver {
+ public:
+  void on_request_started(std::string_view service, std::string_view operation) override {
+    const std::scoped_lock lock(mutex);
+    started.push_back(std::string(service) + "." + std::string(operation));
+  }
+  void on_retry(const RetryRecord& retry) override {
+    const std::scoped_lock lock(mutex);
+    retries.push_back(std::to_string(retry.attempt) + ":" + retry.error.code);
+  }
+  void on_request(const RequestRecord& record) override {
+    const std::scoped_lock lock(mutex);
+    finished.push_back(std::to_string(record.attempts) + (record.throttled ? " throttled" : "") +
+                       (record.ok ? " ok" : " failed"));
+  }
+  void on_credentials_refresh_failure(const AwsError& /*error*/,
+                                      std::chrono::seconds /*valid_for*/) override {}
+  std::mutex mutex;
+  std::vector<std::string> started;
+  std::vector<std::string> retries;
+  std::vector<std::string> finished;
+};
+
 class ServiceCallTest : public ::testing::Test {
  protected:
   std::shared_ptr<ServiceRuntime> runtime(RetryPolicy policy,
-                                          int quota = RetryQuota::kDefaultCapacity) {
-    ClientConfig config{http_,       test::test_credentials(),
-                        "us-east-1", server_.endpoint(),
-                        policy,      std::make_shared<RetryStrategy>(1, quota),
-                        nullptr};
+                                          int quota = RetryQuota::kDefaultCapacity,
+                                          std::shared_ptr<RequestObserver> observer = nullptr) {
+    ClientConfig config{http_,
+                        test::test_credentials(),
+                        "us-east-1",
+                        server_.endpoint(),
+                        policy,
+                        std::make_shared<RetryStrategy>(1, quota),
+                        std::move(observer)};
     auto created =
         ServiceRuntime::create(config, "dynamodb", "dynamodb", "dynamodb", parse_json_error);
     EXPECT_TRUE(created);
@@ -176,7 +206,7 @@ class ServiceCallTest : public ::testing::Test {
       HttpOptions{.connect_timeout = 1000ms, .request_timeout = 300ms});
 };
 
-TEST_F(ServiceCallTest, RetriesThrottlingUntilSuccessAndSignsEveryAttempt) {
+TEST_F(ServiceCallTest, RetriesThrottlingUntilSuccessSignsEveryAttemptAndTellsTheObserver) {
   std::atomic<int> calls{0};
   std::atomic<int> signed_calls{0};
   server_.http().Post("/", [&](const httplib::Request& req, httplib::Response& res) {
@@ -189,12 +219,20 @@ TEST_F(ServiceCallTest, RetriesThrottlingUntilSuccessAndSignsEveryAttempt) {
     res.set_content("{}", "application/x-amz-json-1.0");
   });
   server_.start();
-  auto rt = runtime(RetryPolicy{
-      .max_attempts = 5, .base_delay = 1ms, .max_backoff = 5ms, .deadline = std::nullopt});
+  const auto observer = std::make_shared<CountingObserver>();
+  auto rt = runtime(
+      RetryPolicy{
+          .max_attempts = 5, .base_delay = 1ms, .max_backoff = 5ms, .deadline = std::nullopt},
+      RetryQuota::kDefaultCapacity, observer);
   const auto result = rt->call_blocking(rt->json_call("DynamoDB_20120810", "PutItem", "{}"));
   ASSERT_TRUE(result) << result.error().to_string();
   EXPECT_EQ(calls.load(), 3);
   EXPECT_EQ(signed_calls.load(), 3);
+  const std::scoped_lock lock(observer->mutex);
+  EXPECT_EQ(observer->started, std::vector<std::string>{"dynamodb.PutItem"});
+  EXPECT_EQ(observer->retries,
+            (std::vector<std::string>{"1:ThrottlingException", "2:ThrottlingException"}));
+  EXPECT_EQ(observer->finished, std::vector<std::string>{"3 throttled ok"});
 }
 
 TEST_F(ServiceCallTest, FinalErrorCarriesEveryDetailAndTheAttemptCount) {

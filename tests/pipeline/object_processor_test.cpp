@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "core/rules.hpp"
+#include "pipeline/ledger.hpp"
+#include "pipeline/observer.hpp"
 
 namespace salesflow::pipeline {
 namespace {
@@ -177,6 +179,41 @@ ChunkSource from_text(std::string text, std::size_t chunk = 7) {
 core::ObjectContext context() {
   return {"bucket", "key.jsonl", "etag", "", "2026-01-01T00:00:00Z"};
 }
+
+// Every event of one run, as an observer sees it (from several threads).
+class RecordingObserver final : public Observer {
+ public:
+  void chunk_read(const ObjectVersion& object, std::uint64_t raw_bytes,
+                  std::uint64_t records) override {
+    const std::scoped_lock lock(mutex);
+    objects.insert(object.bucket + "/" + object.key + "@" + object.etag);
+    ++chunks;
+    bytes += raw_bytes;
+    records_read += records;
+  }
+  void batch_acknowledged(const ObjectVersion& /*object*/,
+                          const BatchAcknowledged& batch) override {
+    const std::scoped_lock lock(mutex);
+    auto& sum = by_sink[batch.sink];
+    sum.entries += batch.entries;
+    sum.failed += batch.failed;
+    sum.conflicts += batch.conflicts;
+  }
+  void checkpoint_saved(const ObjectVersion& /*object*/, const Checkpoint& checkpoint,
+                        const aws::Result<LeaseState>& saved) override {
+    const std::scoped_lock lock(mutex);
+    checkpoints.push_back(checkpoint.next_index);
+    unsaved += saved ? 0 : 1;
+  }
+  std::mutex mutex;
+  std::set<std::string> objects;
+  std::size_t chunks = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t records_read = 0;
+  std::map<SinkKind, BatchAcknowledged> by_sink;
+  std::vector<std::uint64_t> checkpoints;
+  std::size_t unsaved = 0;
+};
 
 struct Fixture : ::testing::Test {
   Completer completer;
@@ -461,6 +498,91 @@ TEST_F(Fixture, FileFaultBecomesOneEnvelope) {
   EXPECT_EQ(report.written, 2U);
   EXPECT_EQ(report.faults, 1U);
   EXPECT_EQ(messages.ids.size(), 1U);
+}
+
+}  // namespace
+}  // namespace salesflow::pipeline
+
+namespace salesflow::pipeline {
+namespace {
+
+TEST_F(Fixture, TheObserverSeesEveryChunkBatchAndCheckpoint) {
+  std::string text;
+  for (int i = 0; i < 1000; ++i) {
+    text += record(i, i % 10 != 0) + "\n";
+  }
+  items.conflicting = {7, 501};
+  options.keep_raw_for_conflicts = true;
+  options.checkpoint_every = 200;
+  RecordingObserver observer;
+  options.observer = &observer;
+  std::size_t checkpoint_calls = 0;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report =
+      processor.run(from_text(text, 1000), context(), {}, [&](const Checkpoint&) {
+        ++checkpoint_calls;
+        return LeaseState::held;
+      });
+  ASSERT_EQ(report.status, ObjectStatus::completed) << why(report);
+  const std::scoped_lock lock(observer.mutex);
+  EXPECT_EQ(observer.objects, std::set<std::string>{"bucket/key.jsonl@etag"});
+  EXPECT_EQ(observer.chunks, (text.size() + 999) / 1000);
+  EXPECT_EQ(observer.bytes, report.raw_bytes);
+  EXPECT_EQ(observer.records_read, report.tally.records);
+  const auto& written = observer.by_sink[SinkKind::items];
+  EXPECT_EQ(written.entries, report.items_put + report.conflicts);
+  EXPECT_EQ(written.conflicts, 2U);
+  EXPECT_EQ(written.failed, 0U);
+  const auto& sent = observer.by_sink[SinkKind::messages];
+  EXPECT_EQ(sent.entries, report.envelopes_sent);
+  EXPECT_EQ(sent.entries, 102U);  // 100 incomplete records and 2 conflicts
+  EXPECT_EQ(observer.by_sink.count(SinkKind::offload), 0U);
+  EXPECT_EQ(observer.checkpoints.size(), checkpoint_calls);
+  EXPECT_GT(checkpoint_calls, 0U);
+  EXPECT_EQ(observer.unsaved, 0U);
+}
+
+TEST_F(Fixture, TheObserverSeesFailedBatchesAndUnsavedCheckpoints) {
+  std::string text;
+  for (int i = 0; i < 600; ++i) {
+    text += record(i) + "\n";
+  }
+  items.fail_from_call = 10;
+  options.max_requests_in_flight = 1;
+  options.checkpoint_every = 100;
+  RecordingObserver observer;
+  options.observer = &observer;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(
+      from_text(text, 512), context(), {}, [&](const Checkpoint&) -> aws::Result<LeaseState> {
+        return tl::make_unexpected(injected("dynamodb", "UpdateItem"));
+      });
+  ASSERT_EQ(report.status, ObjectStatus::failed);
+  const std::scoped_lock lock(observer.mutex);
+  const auto& written = observer.by_sink[SinkKind::items];
+  EXPECT_EQ(written.entries - written.failed, report.items_put);
+  EXPECT_GE(written.failed, 25U);
+  EXPECT_EQ(observer.unsaved, observer.checkpoints.size());
+  EXPECT_EQ(observer.unsaved, report.checkpoint_failures);
+}
+
+// Forwards every event to each observer in order.
+TEST(ObserverList, TellsEveryObserverEveryEvent) {
+  RecordingObserver first;
+  RecordingObserver second;
+  ObserverList list;
+  list.add(first);
+  list.add(second);
+  const ObjectVersion object{"b", "k", "e", ""};
+  list.chunk_read(object, 10, 2);
+  list.batch_acknowledged(object, BatchAcknowledged{SinkKind::offload, 1, 1, 0});
+  list.checkpoint_saved(object, Checkpoint{5, 50, 0}, LeaseState::held);
+  for (RecordingObserver* observer : {&first, &second}) {
+    EXPECT_EQ(observer->bytes, 10U);
+    EXPECT_EQ(observer->records_read, 2U);
+    EXPECT_EQ(observer->by_sink[SinkKind::offload].failed, 1U);
+    EXPECT_EQ(observer->checkpoints, std::vector<std::uint64_t>{5});
+  }
 }
 
 }  // namespace
