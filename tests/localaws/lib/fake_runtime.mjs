@@ -6,17 +6,18 @@
 // Events ({"action": ...}):
 //   echo        answers what it saw: event, headers, environment, pid, count
 //   error       reports a function error (errorType FakeError)
-//   sleep       sleeps "seconds", then answers
+//   sleep       sleeps "seconds", then answers ("spawn_child": a `sleep 300` child first)
 //   exit        exits with status "code" in the middle of the invocation
 //   fail-until  fails until the counter file "counter" reaches "succeed_on"
 //   probe       tries the Runtime API's error cases and answers their statuses
 //   big         answers "bytes" bytes (past 6 MB the Runtime API refuses it)
-//   an SQS event (Records): logs each record; a record's body says what to
-//   answer: "fail" lists it in batchItemFailures, "invalid-empty" /
+//   an SQS event (Records): logs each record; a record's body (up to a "#",
+//   the rest tells messages apart) says what to answer: "fail" lists it in batchItemFailures, "invalid-empty" /
 //   "invalid-unknown" add an empty / unknown itemIdentifier, "invalid-json"
 //   makes the answer malformed, "error" fails the invocation,
 //   "sleep:S" sleeps S seconds first.
 import http from "node:http";
+import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
@@ -46,7 +47,7 @@ const LAMBDA_ENV = [
   "AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
   "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_REGION", "AWS_DEFAULT_REGION",
   "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "_HANDLER", "AWS_EXECUTION_ENV", "TZ", "LANG", "AWS_ACCESS_KEY_ID",
-  "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "FAKE_EXTRA",
+  "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "FAKE_EXTRA", "SALESFLOW_SOURCE_DIR", "PATH",
 ];
 
 async function sqsBatch(id, records) {
@@ -54,12 +55,14 @@ async function sqsBatch(id, records) {
   let malformed = false;
   for (const r of records) {
     console.log(`record ${r.messageId} receive=${r.attributes.ApproximateReceiveCount} body=${r.body}`);
-    if (r.body === "fail") failures.push({ itemIdentifier: r.messageId });
-    else if (r.body === "invalid-empty") failures.push({ itemIdentifier: "" });
-    else if (r.body === "invalid-unknown") failures.push({ itemIdentifier: "no-such-message-id" });
-    else if (r.body === "invalid-json") malformed = true;
-    else if (r.body === "error") return fail(id, "a record said error");
-    else if (r.body.startsWith("sleep:")) await sleep(Number(r.body.slice(6)));
+    console.log(`record-json ${JSON.stringify(r)}`);
+    const what = r.body.split("#")[0];
+    if (what === "fail") failures.push({ itemIdentifier: r.messageId });
+    else if (what === "invalid-empty") failures.push({ itemIdentifier: "" });
+    else if (what === "invalid-unknown") failures.push({ itemIdentifier: "no-such-message-id" });
+    else if (what === "invalid-json") malformed = true;
+    else if (what === "error") return fail(id, "a record said error");
+    else if (what.startsWith("sleep:")) await sleep(Number(what.slice(6)));
   }
   if (malformed) return respond(id, '{"batchItemFailures": [');
   return respond(id, { batchItemFailures: failures });
@@ -85,6 +88,11 @@ async function handle(id, headers, event) {
     case "error":
       return fail(id, event.message ?? "told to fail");
     case "sleep":
+      if (event.spawn_child) {
+        // A child in the runtime's process group: a timeout must kill it too.
+        const child = spawn("sleep", ["300"], { stdio: "ignore" });
+        console.log(`child pid ${child.pid}`);
+      }
       await sleep(event.seconds);
       return respond(id, { slept: event.seconds, pid: process.pid });
     case "exit":
