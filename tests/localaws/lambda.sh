@@ -248,7 +248,7 @@ sqs_calls "${calls[@]}" >/dev/null || fail "setting up the queues"
 bapi=$((base + 13))
 stop_at_exit batches
 ready=$(start_lambda batches "$bapi" --timeout 2 --concurrency 4 --runtime-api-port-base $((base + 26)) \
-  --queue "${queue_url[partial]}" --report-batch-item-failures --mapping-disabled)
+  --queue "${queue_url[partial]}" --report-batch-item-failures --maximum-concurrency 2 --mapping-disabled)
 partial_uuid=${ready##*mapping=}
 expect_eq "the mapping of --queue starts disabled" "Disabled" \
   "$(curl -sS "http://127.0.0.1:$bapi/2015-03-31/event-source-mappings/$partial_uuid" | jq -r .State)"
@@ -263,8 +263,8 @@ done
 expect_match "CreateEventSourceMapping refuses a bad batch size" "x-amzn-errortype: InvalidParameterValueException" \
   "$(curl -sS -D - -X POST "http://127.0.0.1:$bapi/2015-03-31/event-source-mappings/" -d '{"FunctionName":"batches","EventSourceArn":"arn:aws:sqs:us-east-1:000000000000:x","BatchSize":11}')"
 lambda_cli "$bapi" update-event-source-mapping --uuid "$partial_uuid" --enabled >"$WORK_DIR/update.json"
-expect_eq "aws lambda update-event-source-mapping --enabled" "Enabled 10 [\"ReportBatchItemFailures\"]" \
-  "$(jq -r '"\(.State) \(.BatchSize) \(.FunctionResponseTypes | tojson)"' "$WORK_DIR/update.json")"
+expect_eq "aws lambda update-event-source-mapping --enabled" "Enabled 10 [\"ReportBatchItemFailures\"] 2" \
+  "$(jq -r '"\(.State) \(.BatchSize) \(.FunctionResponseTypes | tojson) \(.ScalingConfig.MaximumConcurrency)"' "$WORK_DIR/update.json")"
 
 # Messages on each queue, visible or not: "KIND=N DLQ=N" for every kind.
 depths() {
@@ -317,6 +317,8 @@ expect_eq "SQS record shape" \
   "aws:sqs us-east-1 true $(printf 'ok#partial1' | md5sum | cut -d' ' -f1) ApproximateFirstReceiveTimestamp,ApproximateReceiveCount,SenderId,SentTimestamp {\"stringValue\":\"north\",\"stringListValues\":[],\"binaryListValues\":[],\"dataType\":\"String\"}" \
   "$(jq -r '"\(.eventSource) \(.awsRegion) \((.receiptHandle | length) > 0 and (.messageId | length) > 0) \(.md5OfBody) \(.attributes | keys | join(",")) \(.messageAttributes.shop | tojson)"' <<<"$record")"
 expect_match "its eventSourceARN is the queue's" '^arn:aws:sqs:us-east-1:000000000000:lambda-' "$(jq -r .eventSourceARN <<<"$record")"
+expect_eq "pollers: the mapping's maximum concurrency, else the function's" "2 4" \
+  "$(mapping_counter "$bapi" "$partial_uuid" pollers) $(mapping_counter "$bapi" "${uuid[empty]}" pollers)"
 expect_eq "mappings run within the function's concurrency" "yes" "$([ "$(counter "$bapi" batches environments_max)" -le 4 ] && echo yes)"
 
 lambda_cli "$bapi" delete-event-source-mapping --uuid "${uuid[off]}" >"$WORK_DIR/delete.json"
