@@ -9,6 +9,7 @@ import { FaultSet, freshSeed, parseSeed } from "./lib/faults.js";
 import { createS3SqsService } from "./lib/s3sqs.js";
 import { createDynamoDbService } from "./lib/dynamodb.js";
 import { createAdminService } from "./lib/admin.js";
+import { runMain } from "./lib/run-main.js";
 
 const HOST = "127.0.0.1";
 const USAGE = `usage: server.js [--s3-sqs-port P] [--dynamodb-port P] [--admin-port P] [--path DIR] [--fault-seed N] [--self-check]
@@ -148,12 +149,4 @@ async function main() {
   return undefined;
 }
 
-main().then(
-  (code) => {
-    if (code !== undefined) process.exit(code);
-  },
-  (err) => {
-    log(err.stack ?? String(err));
-    process.exit(1);
-  },
-);
+runMain(main, log);

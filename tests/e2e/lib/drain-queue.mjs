@@ -6,46 +6,9 @@
 // come once; it stops after two empty receives in a row, or fails after
 // --max-receives calls. Messages are not deleted.
 //   drain-queue.mjs --endpoint URL --queue NAME [--max-receives N] [--visibility S]
-// Requests are SigV4-signed with the environment's credentials, as
-// tools/localaws/sqs-json.js signs them.
-import { createHash, createHmac } from "node:crypto";
-
-const hmac = (key, data) => createHmac("sha256", key).update(data, "utf8").digest();
-const sha256 = (data) => createHash("sha256").update(data, "utf8").digest("hex");
-
-function signedHeaders(url, body, target) {
-  const region = process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || "us-east-1";
-  const accessKey = process.env.AWS_ACCESS_KEY_ID || "test";
-  const secretKey = process.env.AWS_SECRET_ACCESS_KEY || "test";
-  const amzDate = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
-  const day = amzDate.slice(0, 8);
-  const headers = {
-    "content-type": "application/x-amz-json-1.0",
-    host: url.host,
-    "x-amz-date": amzDate,
-    "x-amz-target": target,
-  };
-  const names = Object.keys(headers).sort();
-  const canonical = ["POST", url.pathname || "/", "", ...names.map((n) => `${n}:${headers[n]}`), "",
-    names.join(";"), sha256(body)].join("\n");
-  const scope = `${day}/${region}/sqs/aws4_request`;
-  const toSign = ["AWS4-HMAC-SHA256", amzDate, scope, sha256(canonical)].join("\n");
-  const key = ["sqs", "aws4_request"].reduce((k, part) => hmac(k, part),
-    hmac(hmac(`AWS4${secretKey}`, day), region));
-  const signature = createHmac("sha256", key).update(toSign, "utf8").digest("hex");
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, ` +
-    `SignedHeaders=${names.join(";")}, Signature=${signature}`;
-  delete headers.host;
-  return headers;
-}
-
-async function call(url, action, request) {
-  const body = JSON.stringify(request);
-  const res = await fetch(url, { method: "POST", headers: signedHeaders(url, body, `AmazonSQS.${action}`), body });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${action} answered HTTP ${res.status}: ${text}`);
-  return JSON.parse(text);
-}
+// Requests are SigV4-signed with the environment's credentials by the local
+// stack's SQS client (tools/localaws/lib/sqs-client.js).
+import { callSqs } from "../../../tools/localaws/lib/sqs-client.js";
 
 async function main(argv) {
   const options = { endpoint: process.env.AWS_ENDPOINT_URL_SQS, queue: "", maxReceives: 5000, visibility: 900 };
@@ -57,12 +20,11 @@ async function main(argv) {
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   if (!options.endpoint || !options.queue) throw new Error("needs --endpoint and --queue");
-  const url = new URL(options.endpoint);
   const queueUrl = `${options.endpoint.replace(/\/$/, "")}/000000000000/${options.queue}`;
   let empty = 0;
   for (let calls = 0; empty < 2; calls++) {
     if (calls >= options.maxReceives) throw new Error(`more than ${options.maxReceives} receives`);
-    const answer = await call(url, "ReceiveMessage", {
+    const answer = await callSqs(options.endpoint, "ReceiveMessage", {
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       VisibilityTimeout: options.visibility,
