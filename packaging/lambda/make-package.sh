@@ -29,7 +29,7 @@ mkdir -p "$stage/bin" "$stage/lib" "$stage/etc"
 # (0x...)" for the loader and a line without a path for the vDSO.
 deps=$(ldd "$binary") || die "ldd $binary failed"
 if grep -q 'not found' <<<"$deps"; then
-  die "$binary: libraries not found: $(grep 'not found' <<<"$deps" | tr -s ' \t' ' ')"
+  die "$binary: libraries not found: $(grep 'not found' <<<"$deps" | sed 's/^[[:space:]]*//' | paste -sd,)"
 fi
 loader=
 while read -r first arrow path _; do
