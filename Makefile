@@ -8,7 +8,8 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 60
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench chaos format tidy clean
+.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench chaos lambda-package \
+  format tidy clean
 
 all: build
 
@@ -68,6 +69,11 @@ demo: build
 
 bench: build
 	bash scripts/run-benchmarks.sh $(BUILD)
+
+# The AWS Lambda zip for provided.al2023 (docs/lambda.md): $(BUILD)/salesflow-lambda.zip.
+lambda-package: bootstrap
+	cmake -S . -B $(BUILD) -DSALESFLOW_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS) --target lambda-package
 
 # Workers killed at random through a TCP fault proxy, then the exact check of
 # table and DLQ; not part of `test`, bounded by CHAOS_SECONDS (docs/reliability.md).

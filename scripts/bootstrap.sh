@@ -13,7 +13,7 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libexpected-dev libcpp-httplib-dev libre2-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
-  awscli jq python3 gzip procps
+  awscli jq python3 gzip procps zip unzip openssl
 )
 
 sudo_cmd=()

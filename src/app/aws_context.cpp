@@ -21,7 +21,9 @@ tl::expected<std::unique_ptr<AwsContext>, std::string> AwsContext::create(
   }
   auto context = std::make_unique<AwsContext>();
   context->config_ = std::move(*config);
-  context->http_ = std::make_shared<aws::HttpClient>();
+  aws::HttpOptions http_options;
+  http_options.ca_bundle = context->config_.ca_bundle;
+  context->http_ = std::make_shared<aws::HttpClient>(std::move(http_options));
   aws::ProviderOptions credential_options;
   if (observer) {
     credential_options.on_refresh_failure = [observer](const aws::AwsError& error,

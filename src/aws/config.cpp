@@ -1,10 +1,13 @@
 #include "aws/config.hpp"
 
 #include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <utility>
 
 #include "aws/config_profile.hpp"
+#include "base/file.hpp"
 
 namespace salesflow::aws {
 namespace {
@@ -16,6 +19,24 @@ AwsError config_error(std::string code, std::string message) {
   error.code = std::move(code);
   error.message = std::move(message);
   return error;
+}
+
+// A CA bundle named by the configuration is checked when it is loaded: a
+// missing or unreadable file is a clear error at start, not a TLS failure at
+// the first request.
+tl::expected<void, AwsError> check_ca_bundle(const std::string& path, const std::string& source) {
+  const std::optional<std::string> text = base::read_file(path);
+  if (!text) {
+    const int error = errno;
+    return tl::make_unexpected(config_error(
+        "InvalidCaBundle",
+        "CA bundle '" + path + "' (" + source + "): cannot read it: " + std::strerror(error)));
+  }
+  if (text->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return tl::make_unexpected(config_error(
+        "InvalidCaBundle", "CA bundle '" + path + "' (" + source + "): holds no PEM certificate"));
+  }
+  return {};
 }
 
 }  // namespace
@@ -83,6 +104,20 @@ Result<AwsConfig> AwsConfig::load(const EnvLookup& env, const ConfigOverrides& o
   } else {
     config.s3_path_style = config.s3.is_custom;
   }
+
+  std::string ca_source;
+  if (auto variable = env("AWS_CA_BUNDLE")) {
+    config.ca_bundle = *variable;
+    ca_source = "AWS_CA_BUNDLE";
+  } else if (auto profile_ca = profile_value("ca_bundle")) {
+    config.ca_bundle = *profile_ca;
+    ca_source = "ca_bundle of profile '" + config.profile + "'";
+  }
+  if (!config.ca_bundle.empty()) {
+    if (auto checked = check_ca_bundle(config.ca_bundle, ca_source); !checked) {
+      return tl::make_unexpected(checked.error());
+    }
+  }
   return config;
 }
 
@@ -94,6 +129,7 @@ std::shared_ptr<CredentialsProvider> make_credentials_chain(const AwsConfig& con
                                                             const EnvLookup& env,
                                                             ProviderOptions options) {
   options.sts_region = config.region;
+  options.ca_bundle = config.ca_bundle;
   // The web identity provider reads AWS_ENDPOINT_URL_STS itself; a configured
   // STS endpoint (override or profile) is passed the same way.
   const std::string sts_url = config.sts.url();

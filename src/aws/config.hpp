@@ -34,12 +34,17 @@ struct AwsConfig {
   Endpoint sqs;
   Endpoint sts;
   bool s3_path_style = false;
+  // The PEM file of the CA certificates TLS verifies servers with; empty: the
+  // system store (libcurl's compiled-in default).
+  std::string ca_bundle;
 
   // Region: override, AWS_REGION, AWS_DEFAULT_REGION, the profile's `region`
   // (else error "NoRegion"). Endpoint of a service: override, per-service
   // AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's `endpoint_url`
   // (scheme://host[:port] only), else default_endpoint(<service>, REGION). S3 path style: override,
   // the profile's `s3.addressing_style = path`, else whenever the endpoint is custom.
+  // CA bundle: AWS_CA_BUNDLE, the profile's `ca_bundle`, else none; a named file
+  // must be a readable file holding a PEM certificate (else error "InvalidCaBundle").
   [[nodiscard]] static Result<AwsConfig> load(const EnvLookup& env,
                                               const ConfigOverrides& overrides = {});
 

@@ -60,6 +60,7 @@ Result<CredentialsHttpResponse> credentials_http_fetch(const CredentialsHttpRequ
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   if (request.bypass_proxy) curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
+  if (!request.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.ca_bundle.c_str());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
 

@@ -20,6 +20,7 @@ struct CredentialsHttpRequest {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds total_timeout{5000};
   bool bypass_proxy = false;  // link-local and loopback endpoints never go through a proxy
+  std::string ca_bundle;      // empty: the system CA store
 };
 
 struct CredentialsHttpResponse {

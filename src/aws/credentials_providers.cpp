@@ -279,6 +279,7 @@ Result<Credentials> fetch_web_identity(const EnvLookup& env, const ProviderOptio
       "&WebIdentityToken=" + uri_encode(base::trim(*token));
   request.total_timeout = options.sts_timeout;
   request.connect_timeout = std::min(options.sts_timeout, std::chrono::milliseconds(3000));
+  request.ca_bundle = options.ca_bundle;
   auto response = credentials_http_fetch(request, "sts");
   if (!response) {
     AwsError error = response.error();
@@ -347,6 +348,7 @@ Result<Credentials> fetch_container(const EnvLookup& env, const ProviderOptions&
   request.bypass_proxy = true;
   request.connect_timeout = options.metadata_timeout;
   request.total_timeout = options.metadata_timeout * 2;
+  request.ca_bundle = options.ca_bundle;
   std::optional<std::string> authorization;
   if (const auto file = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")) {
     authorization = base::read_file(*file);

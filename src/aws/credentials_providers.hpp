@@ -29,7 +29,8 @@ struct ProviderOptions {
   std::chrono::milliseconds metadata_timeout{1000};
   std::chrono::milliseconds sts_timeout{5000};
   std::string sts_region = "us-east-1";  // when the environment names none
-  RefreshFailureFn on_refresh_failure;   // none: nobody is told
+  std::string ca_bundle;  // for STS and the container endpoint; empty: the system store
+  RefreshFailureFn on_refresh_failure;  // none: nobody is told
 };
 
 // AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.

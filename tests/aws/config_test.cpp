@@ -133,5 +133,70 @@ TEST_F(AwsConfigTest, CredentialsChainUsesTheConfiguredProfile) {
   EXPECT_EQ(credentials->access_key_id, "LOCALKEY");
 }
 
+// A PEM file in the shape of a CA bundle (the certificate itself is never parsed here).
+constexpr const char* kPemBundle =
+    "# a CA bundle\n-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUAAAA\n"
+    "-----END CERTIFICATE-----\n";
+
+TEST_F(AwsConfigTest, NoCaBundleMeansTheSystemStore) {
+  const auto config = load({{"AWS_REGION", "us-east-1"}});
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->ca_bundle, "");
+  // An empty variable counts as not set, as in the AWS SDKs.
+  const auto empty = load({{"AWS_REGION", "us-east-1"}, {"AWS_CA_BUNDLE", ""}});
+  ASSERT_TRUE(empty) << empty.error().message;
+  EXPECT_EQ(empty->ca_bundle, "");
+}
+
+TEST_F(AwsConfigTest, CaBundleFromTheEnvironmentBeatsTheProfile) {
+  const std::string from_env = (dir_ / "env-ca.pem").string();
+  const std::string from_profile = (dir_ / "profile-ca.pem").string();
+  std::ofstream(from_env) << kPemBundle;
+  std::ofstream(from_profile) << kPemBundle;
+  std::ofstream(dir_ / "config") << "[default]\nregion = eu-central-1\nca_bundle = " << from_profile
+                                 << "\n";
+  const auto profile = load({});
+  ASSERT_TRUE(profile) << profile.error().message;
+  EXPECT_EQ(profile->ca_bundle, from_profile);
+  const auto env = load({{"AWS_CA_BUNDLE", from_env}});
+  ASSERT_TRUE(env) << env.error().message;
+  EXPECT_EQ(env->ca_bundle, from_env);
+}
+
+TEST_F(AwsConfigTest, MissingCaBundleIsAnErrorAtLoad) {
+  const std::string missing = (dir_ / "no-such-ca.pem").string();
+  const auto config = load({{"AWS_REGION", "us-east-1"}, {"AWS_CA_BUNDLE", missing}});
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, "InvalidCaBundle");
+  EXPECT_EQ(config.error().message, "CA bundle '" + missing +
+                                        "' (AWS_CA_BUNDLE): cannot read it: No such file or "
+                                        "directory");
+}
+
+TEST_F(AwsConfigTest, MissingCaBundleOfTheProfileNamesTheProfile) {
+  const std::string missing = (dir_ / "no-such-ca.pem").string();
+  std::ofstream(dir_ / "config") << "[profile tls]\nregion = us-east-1\nca_bundle = " << missing
+                                 << "\n";
+  const auto config = load({{"AWS_PROFILE", "tls"}});
+  ASSERT_FALSE(config);
+  EXPECT_EQ(config.error().code, "InvalidCaBundle");
+  EXPECT_NE(config.error().message.find("(ca_bundle of profile 'tls')"), std::string::npos)
+      << config.error().message;
+}
+
+TEST_F(AwsConfigTest, CaBundleWithoutAPemCertificateIsAnError) {
+  const std::string empty = (dir_ / "empty.pem").string();
+  const std::string der = (dir_ / "ca.der").string();
+  std::ofstream(empty) << "";
+  std::ofstream(der) << std::string("\x30\x82\x01\xb3\x30\x82", 6);
+  for (const std::string& path : {empty, der, dir_.string()}) {
+    const auto config = load({{"AWS_REGION", "us-east-1"}, {"AWS_CA_BUNDLE", path}});
+    ASSERT_FALSE(config) << path;
+    EXPECT_EQ(config.error().code, "InvalidCaBundle") << path;
+    EXPECT_NE(config.error().message.find("'" + path + "' (AWS_CA_BUNDLE)"), std::string::npos)
+        << config.error().message;
+  }
+}
+
 }  // namespace
 }  // namespace salesflow::aws
