@@ -26,6 +26,7 @@ int run_cli(int argc, char** argv) {
   add_worker_command(cli, settings, status);
   add_process_command(cli, settings, status);
   add_dlq_command(cli, settings, status);
+  add_lambda_command(cli, settings, status);
 
   try {
     cli.parse(argc, argv);

@@ -18,5 +18,6 @@ void add_init_command(CLI::App& root, Settings& settings, int& status);
 void add_worker_command(CLI::App& root, Settings& settings, int& status);
 void add_process_command(CLI::App& root, Settings& settings, int& status);
 void add_dlq_command(CLI::App& root, Settings& settings, int& status);
+void add_lambda_command(CLI::App& root, Settings& settings, int& status);
 
 }  // namespace salesflow::app

@@ -68,6 +68,8 @@ void write_fields(JsonWriter& writer, const Fields& fields) {
             } else {
               writer.Null();  // JSON has no NaN or infinity
             }
+          } else if constexpr (std::is_same_v<T, RawJson>) {
+            writer.RawValue(value.text.data(), value.text.size(), rapidjson::kObjectType);
           } else {
             writer.StartObject();
             write_fields(writer, value);
@@ -136,6 +138,16 @@ Fields& Fields::add(std::string_view key, double value) {
 
 Fields& Fields::add(std::string_view key, Fields nested) {
   fields_.push_back(Field{std::string(key), std::move(nested)});
+  return *this;
+}
+
+Fields& Fields::add(std::string_view key, RawJson json) {
+  fields_.push_back(Field{std::string(key), std::move(json)});
+  return *this;
+}
+
+Fields& Fields::append(const Fields& more) {
+  fields_.insert(fields_.end(), more.fields_.begin(), more.fields_.end());
   return *this;
 }
 
@@ -223,9 +235,11 @@ Fields object_fields(const pipeline::JobResult& result, std::string_view bucket,
   return fields;
 }
 
-Log::Log(LogLevel level)
-    : logger_(std::make_shared<spdlog::logger>("salesflow",
-                                               std::make_shared<spdlog::sinks::stderr_sink_mt>())) {
+Log::Log(LogLevel level, Stream stream)
+    : logger_(std::make_shared<spdlog::logger>(
+          "salesflow", stream == Stream::stdout_lines
+                           ? spdlog::sink_ptr(std::make_shared<spdlog::sinks::stdout_sink_mt>())
+                           : spdlog::sink_ptr(std::make_shared<spdlog::sinks::stderr_sink_mt>()))) {
   logger_->set_pattern("%v");  // the line is complete JSON already
   set_level(level);
 }
@@ -259,7 +273,7 @@ void Log::write(LogLevel level, std::string_view msg, const Fields& fields) {
 }
 
 void Log::log_object(const pipeline::JobResult& result, std::string_view bucket,
-                     std::string_view key, double duration_s) {
+                     std::string_view key, double duration_s, const Fields& extra) {
   LogLevel level = LogLevel::warn;
   if (result.outcome == pipeline::JobOutcome::completed && result.ledger_failures.empty() &&
       result.report.checkpoint_failures == 0) {
@@ -268,7 +282,7 @@ void Log::log_object(const pipeline::JobResult& result, std::string_view bucket,
     level = LogLevel::error;
   }
   if (!enabled(level)) return;
-  write(level, "object finished", object_fields(result, bucket, key, duration_s));
+  write(level, "object finished", object_fields(result, bucket, key, duration_s).append(extra));
 }
 
 }  // namespace salesflow::app

@@ -29,6 +29,12 @@ std::string_view to_string(LogLevel level);
 
 struct Field;
 
+// A member's value given as JSON text, written as it is (the caller makes
+// sure it is valid JSON): for the shapes Fields cannot build, such as arrays.
+struct RawJson {
+  std::string text;
+};
+
 // The members of a log line after ts, level and msg, in the order added. A
 // value type: build one, pass it to a Log call. Keys should be unique: a
 // repeated key is written twice (valid JSON, but readers keep one).
@@ -48,6 +54,8 @@ class Fields {
   Fields& add(std::string_view key, unsigned long long value) { return add_unsigned(key, value); }
   Fields& add(std::string_view key, double value);   // non-finite values are written as null
   Fields& add(std::string_view key, Fields nested);  // a nested object
+  Fields& add(std::string_view key, RawJson json);
+  Fields& append(const Fields& more);  // every member of `more`, in order
 
   bool empty() const;
   const std::vector<Field>& entries() const;
@@ -61,7 +69,7 @@ class Fields {
 
 struct Field {
   std::string key;
-  std::variant<std::string, bool, std::int64_t, std::uint64_t, double, Fields> value;
+  std::variant<std::string, bool, std::int64_t, std::uint64_t, double, Fields, RawJson> value;
 };
 
 // The fields of the per-object line: bucket, key, size, format, status,
@@ -76,8 +84,9 @@ struct Field {
 
 class Log {
  public:
-  // Lines to stderr.
-  explicit Log(LogLevel level = LogLevel::info);
+  // Lines to stderr, or to stdout (which AWS Lambda sends to CloudWatch Logs).
+  enum class Stream { stderr_lines, stdout_lines };
+  explicit Log(LogLevel level = LogLevel::info, Stream stream = Stream::stderr_lines);
   // Lines to `out`, which must outlive the Log.
   Log(std::ostream& out, LogLevel level);
   ~Log();
@@ -102,8 +111,9 @@ class Log {
 
   // "object finished" with object_fields: info when completed, error when
   // failed, warn otherwise (interrupted, lease lost, gone while read).
+  // `extra` members follow the object's.
   void log_object(const pipeline::JobResult& result, std::string_view bucket, std::string_view key,
-                  double duration_s);
+                  double duration_s, const Fields& extra = {});
 
  private:
   std::shared_ptr<spdlog::logger> logger_;

@@ -38,7 +38,8 @@ void LogObserver::object_finished(const pipeline::ObjectVersion& object,
   using pipeline::JobOutcome;
   const auto skipped = skipped_status(result);
   if (!skipped) {
-    log_.log_object(result, object.bucket, object.key, result.elapsed.count());
+    log_.log_object(result, object.bucket, object.key, result.elapsed.count(),
+                    extra_ ? extra_(object, result) : Fields());
     return;
   }
   Fields fields;
@@ -145,8 +146,9 @@ void MetricsObserver::on_credentials_refresh_failure(const aws::AwsError& /*erro
   metrics_.credentials_refresh_failed();
 }
 
-Observers::Observers(const Settings& settings)
-    : log_(parse_log_level(settings.log_level).value_or(LogLevel::info)), log_observer_(log_) {
+Observers::Observers(const Settings& settings, Log::Stream stream)
+    : log_(parse_log_level(settings.log_level).value_or(LogLevel::info), stream),
+      log_observer_(log_) {
   auto metrics = Metrics::create(settings.metrics_addr);
   if (!metrics) {
     error_ = "--metrics-addr " + settings.metrics_addr + ": " + metrics.error();

@@ -3,6 +3,7 @@
 // the metrics, always; a command adds its own (the progress bar of `process`,
 // the Lambda's metric lines) before the first event.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -23,6 +24,12 @@ class LogObserver final : public pipeline::Observer {
  public:
   explicit LogObserver(Log& log) : log_(log) {}
 
+  // Members added to every per-object line (the Lambda's request id and
+  // metrics). Set before the first event; called on the object's thread.
+  using ObjectLineExtra =
+      std::function<Fields(const pipeline::ObjectVersion&, const pipeline::JobResult&)>;
+  void extend_object_lines(ObjectLineExtra extra) { extra_ = std::move(extra); }
+
   void object_finished(const pipeline::ObjectVersion& object,
                        const pipeline::JobResult& result) override;
   void checkpoint_saved(const pipeline::ObjectVersion& object,
@@ -35,6 +42,7 @@ class LogObserver final : public pipeline::Observer {
 
  private:
   Log& log_;
+  ObjectLineExtra extra_;
 };
 
 // Events as Prometheus series (see Metrics).
@@ -59,7 +67,7 @@ class MetricsObserver final : public pipeline::Observer {
 class Observers {
  public:
   // Log level from settings.log_level; a metrics endpoint when settings.metrics_addr is set.
-  explicit Observers(const Settings& settings);
+  explicit Observers(const Settings& settings, Log::Stream stream = Log::Stream::stderr_lines);
   Observers(const Observers&) = delete;
   Observers& operator=(const Observers&) = delete;
 
@@ -83,6 +91,7 @@ class Observers {
 
   Log& log() { return log_; }
   Metrics& metrics() { return *metrics_; }
+  LogObserver& log_observer() { return log_observer_; }
 
  private:
   Log log_;

@@ -60,7 +60,10 @@ struct Settings {
   int max_receive_count = 5;     // redrive to the poison queue after this many receives
   double exit_when_idle_s = -1;  // < 0: run until signalled
   int grace_period_s = 30;       // SIGTERM: time to finish or checkpoint in-flight objects
-  std::string metrics_addr;      // HOST:PORT; empty: no metrics endpoint
+  // Lambda: stop reading this long before the invocation's deadline, to drain
+  // in-flight writes, checkpoint and release the leases.
+  double deadline_margin_s = 5;
+  std::string metrics_addr;  // HOST:PORT; empty: no metrics endpoint
   std::string log_level = "info";
 };
 

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <charconv>
+
 #include "base/text.hpp"
 
 namespace salesflow::pipeline {
@@ -357,6 +359,89 @@ tl::expected<std::string, std::string> s3_url_decode_key(std::string_view encode
 
 tl::expected<Notification, std::string> parse_notification(std::string_view body) {
   return parse_document(body, false);
+}
+
+namespace {
+
+tl::expected<QueuedMessage, std::string> parse_queued_message(object record, std::size_t index) {
+  const std::string at = fmt::format("Records[{}]", index);
+  QueuedMessage message;
+  auto id = string_member(record, "messageId", at + ".messageId");
+  if (!id) return Error(id.error());
+  auto handle = string_member(record, "receiptHandle", at + ".receiptHandle");
+  if (!handle) return Error(handle.error());
+  auto body = string_member(record, "body", at + ".body");
+  if (!body) return Error(body.error());
+  auto arn = string_member(record, "eventSourceARN", at + ".eventSourceARN");
+  if (!arn) return Error(arn.error());
+  message.message_id = std::string(*id);
+  message.receipt_handle = std::string(*handle);
+  message.body = std::string(*body);
+  message.queue_arn = std::string(*arn);
+  std::string_view count;
+  if (record.at_pointer("/attributes/ApproximateReceiveCount").get_string().get(count) ==
+      simdjson::SUCCESS) {
+    int parsed = 0;
+    if (std::from_chars(count.data(), count.data() + count.size(), parsed).ec == std::errc{} &&
+        parsed > 0) {
+      message.receive_count = parsed;
+    }
+  }
+  return message;
+}
+
+}  // namespace
+
+tl::expected<LambdaEvent, std::string> parse_lambda_event(std::string_view payload) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(payload);
+  element root;
+  if (const auto error = parser.parse(padded).get(root); error != simdjson::SUCCESS) {
+    return Error(fmt::format("the event is not JSON: {}", simdjson::error_message(error)));
+  }
+  object top;
+  if (root.get_object().get(top) != simdjson::SUCCESS) {
+    return Error(fmt::format("the event is {}, not a JSON object", type_name(root.type())));
+  }
+  simdjson::dom::array records;
+  std::string_view source;
+  const bool sqs =
+      top.at_key("Records").get_array().get(records) == simdjson::SUCCESS && records.size() > 0 &&
+      records.at(0).at_key("eventSource").get_string().get(source) == simdjson::SUCCESS &&
+      source == "aws:sqs";
+  LambdaEvent event;
+  if (!sqs) {
+    auto notification = parse_document(payload, false);
+    if (!notification) return Error(notification.error());
+    event.direct = std::move(*notification);
+    return event;
+  }
+  std::size_t index = 0;
+  for (const element value : records) {
+    object record;
+    if (value.get_object().get(record) != simdjson::SUCCESS) {
+      return Error(fmt::format("Records[{}] is {}, not an object", index, type_name(value.type())));
+    }
+    auto message = parse_queued_message(record, index);
+    if (!message) return Error(message.error());
+    event.messages.push_back(std::move(*message));
+    ++index;
+  }
+  return event;
+}
+
+tl::expected<std::string, std::string> queue_name_from_arn(std::string_view arn) {
+  // arn:aws:sqs:REGION:ACCOUNT:NAME (the partition may be aws-cn, aws-us-gov)
+  std::size_t colons = 0;
+  std::size_t at = 0;
+  for (; at < arn.size() && colons < 5; ++at) {
+    if (arn[at] == ':') ++colons;
+  }
+  if (!arn.starts_with("arn:") || colons != 5 || at >= arn.size() ||
+      arn.find(":sqs:") == std::string_view::npos) {
+    return Error(fmt::format("\"{}\" is not an SQS queue ARN", arn));
+  }
+  return std::string(arn.substr(at));
 }
 
 }  // namespace salesflow::pipeline

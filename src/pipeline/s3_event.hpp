@@ -5,6 +5,7 @@
 // EventBridge "Object Created" events. Pure: bytes in, values out.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
@@ -45,6 +46,30 @@ struct Notification {
 // (application/x-www-form-urlencoded): '+' is a space, %XX is one byte of the
 // UTF-8 key. Errors for a truncated or non-hex escape and for bytes that are
 // not UTF-8.
+// One message of an SQS event source mapping's batch, as Lambda hands it over.
+struct QueuedMessage {
+  std::string message_id;      // what batchItemFailures names
+  std::string receipt_handle;  // to change its visibility
+  std::string body;            // a notification (parse_notification)
+  std::string queue_arn;       // eventSourceARN: arn:aws:sqs:REGION:ACCOUNT:NAME
+  int receive_count = 1;       // attributes.ApproximateReceiveCount
+};
+
+// What a Lambda function is invoked with: an SQS batch (messages), or a
+// notification itself (an S3 event or an EventBridge event invoking the
+// function directly; an SNS-wrapped one too).
+struct LambdaEvent {
+  std::vector<QueuedMessage> messages;
+  std::optional<Notification> direct;
+};
+
+// An error names what is wrong with the event as a whole; a message whose
+// body is not a notification is not an error here (parse_notification tells).
+[[nodiscard]] tl::expected<LambdaEvent, std::string> parse_lambda_event(std::string_view payload);
+
+// The queue's name in an SQS ARN, or an error.
+[[nodiscard]] tl::expected<std::string, std::string> queue_name_from_arn(std::string_view arn);
+
 [[nodiscard]] tl::expected<std::string, std::string> s3_url_decode_key(std::string_view encoded);
 
 }  // namespace salesflow::pipeline
