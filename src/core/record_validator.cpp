@@ -1,4 +1,4 @@
-#include "core/validator.hpp"
+#include "core/record_validator.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -13,8 +13,8 @@
 #include "base/json_string.hpp"
 #include "base/text.hpp"
 #include "base/utf8.hpp"
+#include "core/detail/number.hpp"
 #include "core/item_json.hpp"
-#include "core/number.hpp"
 
 // The validator is built on simdjson's internal stage-1 API
 // (internal::dom_parser_implementation), which changes between releases; this
@@ -867,21 +867,22 @@ struct RecordValidator::Impl {
   // built once per object (they depend only on the rules and the object).
   struct MetadataText {
     bool built = false;
-    ObjectContext context;     // what the text was built for
+    Provenance provenance;     // what the text was built for
     std::string before_index;  // ,"_source":{"S":"s3://..."},...,"_record_index":{"N":"
     std::string after_index;   // "}[,"_ingested_at":{"S":"..."}]
     std::size_t size = 0;      // DynamoDB size of the attributes, less the index value's
   };
 
-  const MetadataText& metadata_for(const ObjectContext& context) {
-    const ObjectContext& built_for = metadata_text.context;
-    if (metadata_text.built && built_for.bucket == context.bucket && built_for.key == context.key &&
-        built_for.etag == context.etag && built_for.version_id == context.version_id &&
-        built_for.ingested_at == context.ingested_at)
+  const MetadataText& metadata_for(const Provenance& provenance) {
+    const Provenance& built_for = metadata_text.provenance;
+    if (metadata_text.built && built_for.bucket == provenance.bucket &&
+        built_for.key == provenance.key && built_for.etag == provenance.etag &&
+        built_for.version_id == provenance.version_id &&
+        built_for.ingested_at == provenance.ingested_at)
       return metadata_text;
     MetadataText text;
     text.built = true;
-    text.context = context;
+    text.provenance = provenance;
     const MetadataNames& names = rules.metadata;
     const auto add = [&](std::string& out, std::string_view name, std::string_view value) {
       out.push_back(',');
@@ -891,16 +892,18 @@ struct RecordValidator::Impl {
       out.push_back('}');
       text.size += name.size() + value.size();
     };
-    const std::string source = fmt::format("s3://{}/{}", context.bucket, context.key);
+    const std::string source = fmt::format("s3://{}/{}", provenance.bucket, provenance.key);
     add(text.before_index, names.source, source);
-    if (!context.etag.empty()) add(text.before_index, names.etag, context.etag);
-    if (!context.version_id.empty()) add(text.before_index, names.version_id, context.version_id);
+    if (!provenance.etag.empty()) add(text.before_index, names.etag, provenance.etag);
+    if (!provenance.version_id.empty())
+      add(text.before_index, names.version_id, provenance.version_id);
     text.before_index.push_back(',');
     base::append_json_string(text.before_index, names.record_index);
     text.before_index.append(":{\"N\":\"");
     text.size += names.record_index.size();
     text.after_index.append("\"}");
-    if (!context.ingested_at.empty()) add(text.after_index, names.ingested_at, context.ingested_at);
+    if (!provenance.ingested_at.empty())
+      add(text.after_index, names.ingested_at, provenance.ingested_at);
     metadata_text = std::move(text);
     return metadata_text;
   }
@@ -909,7 +912,7 @@ struct RecordValidator::Impl {
     return key.type == 'N' ? analyze_number(value).dynamodb_size : value.size();
   }
 
-  void finish_item(const RawRecord& record, const ObjectContext& context, bool empty_record) {
+  void finish_item(const RawRecord& record, const Provenance& provenance, bool empty_record) {
     bool first = empty_record;
     const auto& key_text = [&](std::uint32_t node) { return observations[node].text; };
     const std::string_view partition = key_text(partition_node);
@@ -936,7 +939,7 @@ struct RecordValidator::Impl {
                            first);
     }
     // The partition key attribute always precedes the metadata attributes.
-    const MetadataText& metadata = metadata_for(context);
+    const MetadataText& metadata = metadata_for(provenance);
     char index_text[24];
     const auto index_end = std::to_chars(index_text, index_text + sizeof index_text, record.index);
     const std::string_view index(index_text, static_cast<std::size_t>(index_end.ptr - index_text));
@@ -954,7 +957,7 @@ struct RecordValidator::Impl {
 
   // ---- entry point ----
 
-  const Verdict& check(const RawRecord& record, const ObjectContext& context) {
+  const Verdict& check(const RawRecord& record, const Provenance& provenance) {
     verdict.valid = false;
     verdict.reasons.clear();
     verdict.key.clear();
@@ -968,7 +971,7 @@ struct RecordValidator::Impl {
     member_names.clear();
     std::fill(observations.begin(), observations.end(), Observation{});
     cursor = item_buffer.get();
-    run(record, context);
+    run(record, provenance);
     if (dropped_reasons > 0)
       verdict.reasons.push_back(
           Reason{last_dropped, "", fmt::format("{} more reasons not listed", dropped_reasons)});
@@ -979,7 +982,7 @@ struct RecordValidator::Impl {
     return verdict;
   }
 
-  void run(const RawRecord& record, const ObjectContext& context) {
+  void run(const RawRecord& record, const Provenance& provenance) {
     const std::string_view text = record.text;
     const std::size_t needed = text.size() + simdjson::SIMDJSON_PADDING;
     if (padded_capacity < needed) {
@@ -1028,7 +1031,7 @@ struct RecordValidator::Impl {
     verdict.item_size = size;
     evaluate_rules();
     if (!verdict.reasons.empty()) return;
-    finish_item(record, context, cursor == item_buffer.get() + 1);
+    finish_item(record, provenance, cursor == item_buffer.get() + 1);
   }
 
   static std::string stage1_problem(simdjson::error_code error) {
@@ -1094,8 +1097,8 @@ RecordValidator::~RecordValidator() = default;
 RecordValidator::RecordValidator(RecordValidator&&) noexcept = default;
 RecordValidator& RecordValidator::operator=(RecordValidator&&) noexcept = default;
 
-const Verdict& RecordValidator::check(const RawRecord& record, const ObjectContext& context) {
-  return impl_->check(record, context);
+const Verdict& RecordValidator::check(const RawRecord& record, const Provenance& provenance) {
+  return impl_->check(record, provenance);
 }
 
 const Rules& RecordValidator::rules() const {
