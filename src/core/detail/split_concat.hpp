@@ -47,8 +47,8 @@
 #include <string_view>
 
 #include "core/detail/split_common.hpp"
-#include "core/record.hpp"
 #include "core/detail/value_scan.hpp"
+#include "core/record.hpp"
 
 namespace salesflow::core {
 
