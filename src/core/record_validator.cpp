@@ -1,9 +1,9 @@
 #include "core/record_validator.hpp"
 
 // The grammar walk over simdjson's stage 1 index, which writes the item JSON
-// and records what it sees at the rule paths as it goes. The rules are
-// applied after it (detail/rule_evaluation.cpp), and a valid record's item is
-// completed there (detail/item_completion.cpp).
+// and notes what it sees at the rule paths as it goes. After it, the rules
+// are applied (detail/rule_evaluation.cpp) and a valid record's item is
+// completed (detail/item_completion.cpp).
 
 #include <fmt/format.h>
 #include <simdjson.h>
