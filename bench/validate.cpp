@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "core/object_validator.hpp"
 #include "core/reader.hpp"
-#include "core/validation.hpp"
 
 namespace {
 
@@ -54,9 +54,9 @@ const std::vector<std::string_view>& records() {
   return split;
 }
 
-ObjectContext context() {
-  return ObjectContext{"sales-bucket", "incoming/2024/05/01/orders.jsonl",
-                       "\"d41d8cd98f00b204e9800998ecf8427e\"", "", "2024-05-01T12:00:00Z"};
+Provenance bench_provenance() {
+  return Provenance{"sales-bucket", "incoming/2024/05/01/orders.jsonl",
+                    "\"d41d8cd98f00b204e9800998ecf8427e\"", "", "2024-05-01T12:00:00Z"};
 }
 
 void set_counters(benchmark::State& state) {
@@ -112,12 +112,12 @@ BENCHMARK(BM_Utf8Validate)->Unit(benchmark::kMillisecond);
 // RecordValidator::check under `rules` on every pre-split record.
 void validate_encode(benchmark::State& state, const Rules& rules) {
   RecordValidator validator(rules);
-  const ObjectContext ctx = context();
+  const Provenance provenance = bench_provenance();
   std::uint64_t index = 0;
   for (auto _ : state) {
     std::size_t valid = 0;
     for (const auto record : records())
-      valid += validator.check(RawRecord{record, index++, 0, 0}, ctx).valid ? 1 : 0;
+      valid += validator.check(RawRecord{record, index++, 0, 0}, provenance).valid ? 1 : 0;
     if (valid != records().size()) state.SkipWithError("a benchmark record was rejected");
   }
   set_counters(state);
@@ -173,19 +173,19 @@ class Validating : public RecordHandler {
  public:
   explicit Validating(RecordValidator& validator) : validator_(validator) {}
   void on_record(const RawRecord& record) override {
-    valid += validator_.check(record, context_).valid ? 1 : 0;
+    valid += validator_.check(record, provenance_).valid ? 1 : 0;
   }
   void on_fault(const FileFault&) override { ++faults; }
   std::size_t valid = 0, faults = 0;
 
  private:
   RecordValidator& validator_;
-  ObjectContext context_ = context();
+  Provenance provenance_ = bench_provenance();
 };
 
 class Deciding : public RecordHandler {
  public:
-  explicit Deciding(RecordValidator& validator) : object_(validator, context()) {}
+  explicit Deciding(RecordValidator& validator) : object_(validator, bench_provenance()) {}
   void on_record(const RawRecord& record) override {
     written += object_.check(record) == Disposition::write ? 1 : 0;
   }

@@ -15,7 +15,7 @@
 
 #include "base/utf8.hpp"
 #include "core/envelope.hpp"
-#include "core/validation.hpp"
+#include "core/object_validator.hpp"
 
 namespace {
 
@@ -66,9 +66,9 @@ std::optional<bool> rapidjson_rejects(std::string_view text, const Verdict& verd
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static RecordValidator validator(Rules::defaults());
   static const EnvelopeBuilder builder(EnvelopeOptions{64 * 1024, "offload", "dlq"});
-  const ObjectContext context{"bucket", "key", "\"etag\"", "", "2024-01-01T00:00:00Z"};
+  const Provenance provenance{"bucket", "key", "\"etag\"", "", "2024-01-01T00:00:00Z"};
   const std::string_view text(reinterpret_cast<const char*>(data), size);
-  ObjectValidator object(validator, context);
+  ObjectValidator object(validator, provenance);
   // The same record twice: the second is a duplicate of a written record, or
   // rejected again (every rejected occurrence gets its own envelope).
   Disposition first = Disposition::write;
@@ -92,7 +92,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       require_json(verdict.item_json);
     } else if (disposition == Disposition::reject) {
       if (verdict.valid || verdict.reasons.empty()) std::abort();
-      const Envelope envelope = builder.build(record, verdict.reasons, context);
+      const Envelope envelope = builder.build(record, verdict.reasons, provenance);
       require_json(envelope.json);
       if (envelope.json.size() > 64 * 1024) std::abort();
       if (envelope.needs_offload) require_json(envelope.offload_body);

@@ -7,7 +7,8 @@
 # include its own layer and the layers below it; core and aws stand side by
 # side and include neither each other nor anything but base. An include whose
 # first folder is not a layer (and a bare "name.hpp") is reported too: every
-# quoted include names its layer.
+# quoted include names its layer. A layer's detail/ folder holds the headers
+# only that layer uses: another layer including one is reported.
 # Prints one line per violation (file:line: what includes what) and exits 1
 # if there is any; exits 0 and says how many includes it read otherwise.
 set -euo pipefail
@@ -54,6 +55,8 @@ while IFS= read -r hit; do
     fail "$where $to_layer (\"$target\"): an upward include"
   elif ((rank[$to_layer] == rank[$layer])); then
     fail "$where $to_layer (\"$target\"): core and aws include neither each other, only base"
+  elif [[ $target == "$to_layer"/detail/* ]]; then
+    fail "$where \"$target\": $to_layer's internals (only $to_layer includes $to_layer/detail/)"
   fi
 done < <(grep -rnE --include='*.cpp' --include='*.hpp' \
   '^[[:space:]]*#[[:space:]]*include[[:space:]]*"' "$src" | sort -t: -k1,1 -k2,2n)

@@ -12,8 +12,8 @@
 
 #include "base/time.hpp"
 #include "base/utf8.hpp"
+#include "core/object_validator.hpp"
 #include "core/record.hpp"
-#include "core/validation.hpp"
 
 namespace salesflow::app {
 namespace {

@@ -14,7 +14,7 @@
 #include <tl/expected.hpp>
 #include <vector>
 
-#include "core/validation.hpp"
+#include "core/object_validator.hpp"
 #include "pipeline/object_processor.hpp"
 
 namespace prometheus {

@@ -17,9 +17,9 @@
 #include "app/commands.hpp"
 #include "app/progress.hpp"
 #include "app/settings.hpp"
+#include "core/object_validator.hpp"
 #include "core/reader.hpp"
-#include "core/validation.hpp"
-#include "core/validator.hpp"
+#include "core/record_validator.hpp"
 
 namespace salesflow::app {
 namespace {
@@ -99,7 +99,7 @@ FileSummary validate_file(const std::string& path, const ValidateOptions& option
   ::fstat(*fd, &info);
   const auto total = static_cast<std::uint64_t>(info.st_size);
 
-  core::ObjectValidator object(validator, core::ObjectContext{"", path, "", "", ""});
+  core::ObjectValidator object(validator, core::Provenance{"", path, "", "", ""});
   Collector collector(object, summary);
   core::RecordReader reader(options.reader);
   Progress progress(path, total, options.progress);

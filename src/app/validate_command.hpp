@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/reader.hpp"
-#include "core/validator.hpp"
+#include "core/record_validator.hpp"
 
 namespace salesflow::app {
 

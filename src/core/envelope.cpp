@@ -39,13 +39,13 @@ std::string sha256_hex32(std::string_view text) {
   return base::hex_encode(std::span(digest).first<16>());
 }
 
-std::string identity(const ObjectContext& context, std::string_view kind) {
+std::string identity(const Provenance& provenance, std::string_view kind) {
   std::string text;
   append_field(text, kEnvelopeSchema);
-  append_field(text, context.bucket);
-  append_field(text, context.key);
-  append_field(text, context.version_id);
-  append_field(text, context.etag);
+  append_field(text, provenance.bucket);
+  append_field(text, provenance.key);
+  append_field(text, provenance.version_id);
+  append_field(text, provenance.etag);
   append_field(text, kind);
   return text;
 }
@@ -104,15 +104,15 @@ EnvelopeBuilder::EnvelopeBuilder(EnvelopeOptions options) : options_(std::move(o
       std::clamp(options_.max_message_bytes, kSqsMinSupportedMessageBytes, kSqsMaxMessageBytes);
 }
 
-std::string EnvelopeBuilder::record_id(const ObjectContext& context, std::uint64_t index) {
-  std::string text = identity(context, "record");
+std::string EnvelopeBuilder::record_id(const Provenance& provenance, std::uint64_t index) {
+  std::string text = identity(provenance, "record");
   append_decimal(text, index);
   return sha256_hex32(text);
 }
 
-std::string EnvelopeBuilder::fault_id(const ObjectContext& context, std::uint64_t begin,
+std::string EnvelopeBuilder::fault_id(const Provenance& provenance, std::uint64_t begin,
                                       std::uint64_t end) {
-  std::string text = identity(context, "fault");
+  std::string text = identity(provenance, "fault");
   append_decimal(text, begin);
   text.push_back('-');
   append_decimal(text, end);
@@ -120,31 +120,31 @@ std::string EnvelopeBuilder::fault_id(const ObjectContext& context, std::uint64_
 }
 
 Envelope EnvelopeBuilder::build(const RawRecord& record, const std::vector<Reason>& reasons,
-                                const ObjectContext& context) const {
+                                const Provenance& provenance) const {
   Subject subject;
-  subject.id = record_id(context, record.index);
+  subject.id = record_id(provenance, record.index);
   subject.index = record.index;
   subject.offset = record.offset;
   subject.line = record.line;
   subject.raw = record.text;
   subject.reasons = &reasons;
-  return finish(subject, context);
+  return finish(subject, provenance);
 }
 
-Envelope EnvelopeBuilder::build(const FileFault& fault, const ObjectContext& context) const {
+Envelope EnvelopeBuilder::build(const FileFault& fault, const Provenance& provenance) const {
   const std::vector<Reason> reasons{fault.reason};
   Subject subject;
-  subject.id = fault_id(context, fault.begin, fault.end);
+  subject.id = fault_id(provenance, fault.begin, fault.end);
   subject.fault = true;
   subject.begin = fault.begin;
   subject.end = fault.end;
   subject.records_before = fault.records_before;
   subject.raw = fault.excerpt;
   subject.reasons = &reasons;
-  return finish(subject, context);
+  return finish(subject, provenance);
 }
 
-Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& context) const {
+Envelope EnvelopeBuilder::finish(const Subject& subject, const Provenance& provenance) const {
   const auto write = [&](std::string& out, bool reduced, const std::string& offload_key) {
     out.reserve(subject.raw.size() + 1024);
     out.append("{\"schema\":");
@@ -154,16 +154,16 @@ Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& co
     out.append(subject.fault ? ",\"kind\":\"file_fault\"," : ",\"kind\":\"record\",");
     append_reasons(out, *subject.reasons, reduced);
     out.append(",\"source\":{\"bucket\":");
-    base::append_json_string(out, context.bucket, base::Escaping::sqs);
+    base::append_json_string(out, provenance.bucket, base::Escaping::sqs);
     out.append(",\"key\":");
-    base::append_json_string(out, context.key, base::Escaping::sqs);
+    base::append_json_string(out, provenance.key, base::Escaping::sqs);
     out.append(",\"version_id\":");
-    if (context.version_id.empty())
+    if (provenance.version_id.empty())
       out.append("null");
     else
-      base::append_json_string(out, context.version_id, base::Escaping::sqs);
+      base::append_json_string(out, provenance.version_id, base::Escaping::sqs);
     out.append(",\"etag\":");
-    base::append_json_string(out, context.etag, base::Escaping::sqs);
+    base::append_json_string(out, provenance.etag, base::Escaping::sqs);
     out.push_back('}');
     if (subject.fault) {
       out.append(",\"fault\":{\"begin\":");
@@ -201,7 +201,7 @@ Envelope EnvelopeBuilder::finish(const Subject& subject, const ObjectContext& co
     out.append(",\"processor\":{\"name\":\"salesflow\",\"version\":");
     base::append_json_string(out, SALESFLOW_VERSION);
     out.append("},\"timestamp\":");
-    base::append_json_string(out, context.ingested_at, base::Escaping::sqs);
+    base::append_json_string(out, provenance.ingested_at, base::Escaping::sqs);
     out.push_back('}');
   };
 

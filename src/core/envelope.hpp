@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/record.hpp"
-#include "core/validator.hpp"
 
 namespace salesflow::core {
 
@@ -59,18 +58,18 @@ class EnvelopeBuilder {
   explicit EnvelopeBuilder(EnvelopeOptions options);
 
   Envelope build(const RawRecord& record, const std::vector<Reason>& reasons,
-                 const ObjectContext& context) const;
-  Envelope build(const FileFault& fault, const ObjectContext& context) const;
+                 const Provenance& provenance) const;
+  Envelope build(const FileFault& fault, const Provenance& provenance) const;
 
   // The deterministic ids, exposed for consumers and tests.
-  static std::string record_id(const ObjectContext& context, std::uint64_t index);
-  static std::string fault_id(const ObjectContext& context, std::uint64_t begin, std::uint64_t end);
+  static std::string record_id(const Provenance& provenance, std::uint64_t index);
+  static std::string fault_id(const Provenance& provenance, std::uint64_t begin, std::uint64_t end);
 
   const EnvelopeOptions& options() const { return options_; }
 
  private:
   struct Subject;
-  Envelope finish(const Subject& subject, const ObjectContext& context) const;
+  Envelope finish(const Subject& subject, const Provenance& provenance) const;
   EnvelopeOptions options_;
 };
 

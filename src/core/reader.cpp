@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/detail/emitter.hpp"
+
 namespace salesflow::core {
 
 namespace {

@@ -69,13 +69,24 @@
 #include <string_view>
 #include <variant>
 
-#include "core/gzip_inflater.hpp"
-#include "core/split_array.hpp"
-#include "core/split_common.hpp"
-#include "core/split_concat.hpp"
-#include "core/split_lines.hpp"
+#include "core/detail/gzip_inflater.hpp"
+#include "core/detail/split_array.hpp"
+#include "core/detail/split_common.hpp"
+#include "core/detail/split_concat.hpp"
+#include "core/detail/split_lines.hpp"
+#include "core/record.hpp"
 
 namespace salesflow::core {
+
+// Receives the records and faults of one object, in stream order. Both
+// callbacks run synchronously inside RecordReader::feed/finish; the views in a
+// RawRecord are valid only until the callback returns (copy what you keep).
+class RecordHandler {
+ public:
+  virtual ~RecordHandler() = default;
+  virtual void on_record(const RawRecord& record) = 0;
+  virtual void on_fault(const FileFault& fault) = 0;
+};
 
 enum class InputFormat { automatic, json_lines, array, wrapped, concatenated };
 

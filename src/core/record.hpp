@@ -1,7 +1,7 @@
 #pragma once
-// The values that flow through the core: a record as it appeared in the
-// object, the reasons a record is rejected, and faults that concern a byte
-// range of the file rather than one record.
+// The values that flow through the core: where an object's records come from,
+// a record as it appeared in the object, the reasons a record is rejected, and
+// faults that concern a byte range of the file rather than one record.
 
 #include <cstdint>
 #include <string>
@@ -9,6 +9,20 @@
 #include <vector>
 
 namespace salesflow::core {
+
+// Where an object's records come from: it owns the S3 object's identity
+// (bucket, key, ETag, version id) and the time the object was ingested, and
+// nothing else. Every item's metadata attributes and every DLQ envelope of the
+// object are made from it. `ingested_at` is ISO-8601 UTC, chosen by the caller
+// (core has no clock).
+struct Provenance {
+  std::string bucket;
+  std::string key;
+  std::string etag;
+  std::string version_id;  // empty when the bucket is not versioned
+  std::string ingested_at;
+  bool operator==(const Provenance&) const = default;
+};
 
 // One record exactly as it appeared in the (decompressed) object. `text` is a
 // view into the reader's buffer: valid only during the callback that gets it.
@@ -35,7 +49,7 @@ std::string_view to_string(ReasonCode code);
 
 struct Reason {
   ReasonCode code;
-  std::string path;     // JSON-pointer-like path of the offending member, e.g. "/order-info/OrderId"
+  std::string path;  // JSON-pointer-like path of the offending member, e.g. "/order-info/OrderId"
   std::string message;  // one human sentence
   bool operator==(const Reason&) const = default;
 };

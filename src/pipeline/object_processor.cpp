@@ -33,7 +33,7 @@ namespace {
 class Run final : public core::RecordHandler {
  public:
   Run(core::RecordValidator& validator, const ProcessorOptions& options, ItemSink& items,
-      MessageSink& messages, BlobSink* blobs, const core::ObjectContext& context,
+      MessageSink& messages, BlobSink* blobs, const core::Provenance& context,
       const Checkpoint& resume, const CheckpointFn& checkpoint, const std::atomic<bool>* stop,
       const std::atomic<bool>* lease_lost)
       : options_(options),
@@ -103,7 +103,7 @@ class Run final : public core::RecordHandler {
     if (fault.records_before < resume_.next_index) {
       return;  // sent by the run that made this prefix durable
     }
-    core::Envelope envelope = envelopes_.build(fault, object_.context());
+    core::Envelope envelope = envelopes_.build(fault, object_.provenance());
     route_envelope(fault.records_before, std::move(envelope), true);
   }
 
@@ -156,7 +156,7 @@ class Run final : public core::RecordHandler {
         return;
       case core::Disposition::reject: {
         core::Envelope envelope =
-            envelopes_.build(record, object_.verdict().reasons, object_.context());
+            envelopes_.build(record, object_.verdict().reasons, object_.provenance());
         route_envelope(record.index, std::move(envelope), true);
         return;
       }
@@ -333,7 +333,8 @@ class Run final : public core::RecordHandler {
           const std::vector<core::Reason> reasons{
               core::Reason{core::ReasonCode::duplicate_key, key_path_,
                            "the table already holds a different record with this key"}};
-          route_envelope(item.index, envelopes_.build(record, reasons, object_.context()), false);
+          route_envelope(item.index, envelopes_.build(record, reasons, object_.provenance()),
+                         false);
           break;
         }
         case ItemOutcome::failed:
@@ -517,7 +518,7 @@ ObjectProcessor::ObjectProcessor(core::RecordValidator& validator, ProcessorOpti
       messages_(messages),
       blobs_(blobs) {}
 
-ObjectReport ObjectProcessor::run(const ChunkSource& source, const core::ObjectContext& context,
+ObjectReport ObjectProcessor::run(const ChunkSource& source, const core::Provenance& context,
                                   const Checkpoint& resume, const CheckpointFn& checkpoint,
                                   const std::atomic<bool>* stop,
                                   const std::atomic<bool>* lease_lost) {

@@ -14,9 +14,9 @@
 
 #include "aws/error.hpp"
 #include "core/envelope.hpp"
+#include "core/object_validator.hpp"
 #include "core/reader.hpp"
-#include "core/validation.hpp"
-#include "core/validator.hpp"
+#include "core/record_validator.hpp"
 #include "pipeline/failure.hpp"
 #include "pipeline/observer.hpp"
 #include "pipeline/sinks.hpp"
@@ -114,7 +114,7 @@ class ObjectProcessor {
   // `lease_lost`, when given, is raised by whoever renews the lease (the
   // worker's heartbeat) when it was lost: no further request is sent, and the
   // run ends as lease_lost at the next chunk.
-  [[nodiscard]] ObjectReport run(const ChunkSource& source, const core::ObjectContext& context,
+  [[nodiscard]] ObjectReport run(const ChunkSource& source, const core::Provenance& context,
                                  const Checkpoint& resume = {}, const CheckpointFn& checkpoint = {},
                                  const std::atomic<bool>* stop = nullptr,
                                  const std::atomic<bool>* lease_lost = nullptr);

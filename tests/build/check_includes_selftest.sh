@@ -13,6 +13,9 @@ make_tree() {
   mkdir -p "$work/src"/{base,core,aws,pipeline,app}
   printf '#pragma once\n#include <string>\n' >"$work/src/base/text.hpp"
   printf '#pragma once\n#include "base/text.hpp"\n' >"$work/src/core/reader.hpp"
+  mkdir -p "$work/src/core/detail"
+  printf '#pragma once\n#include "core/reader.hpp"\n' >"$work/src/core/detail/scan.hpp"
+  printf '#include "core/detail/scan.hpp"\n' >"$work/src/core/reader.cpp"
   printf '#include "aws/s3.hpp"\n#include "base/text.hpp"\n' >"$work/src/aws/s3.cpp"
   printf '#pragma once\n' >"$work/src/aws/s3.hpp"
   printf '#include "core/reader.hpp"\n  #  include "aws/s3.hpp"\n' >"$work/src/pipeline/job.cpp"
@@ -67,6 +70,8 @@ expect_fail "an indented include" aws/s3.hpp '  # include "pipeline/job.hpp"' \
   'src/aws/s3\.hpp:2: aws includes pipeline'
 expect_fail "a bare include" core/reader.hpp '#include "reader_detail.hpp"' \
   'src/core/reader\.hpp:3: core includes "reader_detail\.hpp" without its layer folder'
+expect_fail "another layer's detail header" pipeline/job.cpp '#include "core/detail/scan.hpp"' \
+  'src/pipeline/job\.cpp:3: pipeline includes "core/detail/scan\.hpp": core.s internals'
 expect_fail "not a layer" app/cli.cpp '#include "tests/support.hpp"' \
   'src/app/cli\.cpp:3: app includes "tests/support\.hpp": tests is not a layer'
 

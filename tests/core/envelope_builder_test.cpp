@@ -28,10 +28,10 @@ const std::vector<Reason> kReasons{
 
 TEST(Envelope, CarriesReasonsSourceRecordAndExactRaw) {
   const EnvelopeBuilder builder(EnvelopeOptions{});
-  ObjectContext context = testing::test_context();
-  context.version_id = "v1";
+  Provenance provenance = testing::test_provenance();
+  provenance.version_id = "v1";
   const std::string raw = "{\"a\":\"tab\there \\u00e9 \xF0\x9F\x8E\x89 \xEF\xBF\xBF\"}  ";
-  const Envelope envelope = builder.build(RawRecord{raw, 7, 1234, 8}, kReasons, context);
+  const Envelope envelope = builder.build(RawRecord{raw, 7, 1234, 8}, kReasons, provenance);
   EXPECT_FALSE(envelope.needs_offload);
   simdjson::dom::parser parser;
   const auto root = parse(parser, envelope.json);
@@ -42,14 +42,14 @@ TEST(Envelope, CarriesReasonsSourceRecordAndExactRaw) {
   EXPECT_EQ(text_of(root["raw"]), raw);
   EXPECT_EQ(text_of(root["reasons"].at(1)["code"]), "empty");
   EXPECT_EQ(text_of(root["reasons"].at(1)["message"]), kReasons[1].message);
-  EXPECT_EQ(text_of(root["source"]["bucket"]), context.bucket);
+  EXPECT_EQ(text_of(root["source"]["bucket"]), provenance.bucket);
   EXPECT_EQ(text_of(root["source"]["version_id"]), "v1");
-  EXPECT_EQ(text_of(root["source"]["etag"]), context.etag);
+  EXPECT_EQ(text_of(root["source"]["etag"]), provenance.etag);
   EXPECT_EQ(uint64_t(root["record"]["index"]), 7u);
   EXPECT_EQ(uint64_t(root["record"]["offset"]), 1234u);
   EXPECT_EQ(uint64_t(root["record"]["line"]), 8u);
   EXPECT_EQ(text_of(root["processor"]["version"]), SALESFLOW_VERSION);
-  EXPECT_EQ(text_of(root["timestamp"]), context.ingested_at);
+  EXPECT_EQ(text_of(root["timestamp"]), provenance.ingested_at);
   // U+FFFF is not allowed in an SQS body: it is escaped.
   EXPECT_EQ(envelope.json.find("\xEF\xBF\xBF"), std::string::npos);
 }
@@ -59,7 +59,7 @@ TEST(Envelope, InvalidUtf8RawGoesAsBase64) {
   const std::string raw = "{\"a\":\"\xC3\x28\"}";
   const Envelope envelope =
       builder.build(RawRecord{raw, 0, 0, 1}, {{ReasonCode::malformed_json, "", "not UTF-8"}},
-                    testing::test_context());
+                    testing::test_provenance());
   simdjson::dom::parser parser;
   const auto root = parse(parser, envelope.json);
   EXPECT_EQ(root["raw"].error(), simdjson::NO_SUCH_FIELD);
@@ -67,19 +67,20 @@ TEST(Envelope, InvalidUtf8RawGoesAsBase64) {
 }
 
 TEST(Envelope, IdsAreDeterministicAndDistinct) {
-  const ObjectContext context = testing::test_context();
-  EXPECT_EQ(EnvelopeBuilder::record_id(context, 5), EnvelopeBuilder::record_id(context, 5));
-  EXPECT_NE(EnvelopeBuilder::record_id(context, 5), EnvelopeBuilder::record_id(context, 6));
-  ObjectContext other = context;
+  const Provenance provenance = testing::test_provenance();
+  EXPECT_EQ(EnvelopeBuilder::record_id(provenance, 5), EnvelopeBuilder::record_id(provenance, 5));
+  EXPECT_NE(EnvelopeBuilder::record_id(provenance, 5), EnvelopeBuilder::record_id(provenance, 6));
+  Provenance other = provenance;
   other.version_id = "v2";
-  EXPECT_NE(EnvelopeBuilder::record_id(context, 5), EnvelopeBuilder::record_id(other, 5));
-  other = context;
+  EXPECT_NE(EnvelopeBuilder::record_id(provenance, 5), EnvelopeBuilder::record_id(other, 5));
+  other = provenance;
   other.etag = "\"other\"";
-  EXPECT_NE(EnvelopeBuilder::record_id(context, 5), EnvelopeBuilder::record_id(other, 5));
-  EXPECT_NE(EnvelopeBuilder::fault_id(context, 0, 10), EnvelopeBuilder::fault_id(context, 0, 11));
-  EXPECT_NE(EnvelopeBuilder::fault_id(context, 5, 5), EnvelopeBuilder::record_id(context, 5));
+  EXPECT_NE(EnvelopeBuilder::record_id(provenance, 5), EnvelopeBuilder::record_id(other, 5));
+  EXPECT_NE(EnvelopeBuilder::fault_id(provenance, 0, 10),
+            EnvelopeBuilder::fault_id(provenance, 0, 11));
+  EXPECT_NE(EnvelopeBuilder::fault_id(provenance, 5, 5), EnvelopeBuilder::record_id(provenance, 5));
   // Length-prefixed fields: moving a byte between bucket and key changes the id.
-  ObjectContext a = context, b = context;
+  Provenance a = provenance, b = provenance;
   a.bucket = "ab";
   a.key = "c";
   b.bucket = "a";
@@ -90,7 +91,7 @@ TEST(Envelope, IdsAreDeterministicAndDistinct) {
 TEST(Envelope, FileFaultEnvelope) {
   const EnvelopeBuilder builder(EnvelopeOptions{});
   FileFault fault{100, 250, 3, {ReasonCode::malformed_json, "", "array breaks off"}, "[{\"a\":"};
-  const Envelope envelope = builder.build(fault, testing::test_context());
+  const Envelope envelope = builder.build(fault, testing::test_provenance());
   simdjson::dom::parser parser;
   const auto root = parse(parser, envelope.json);
   EXPECT_EQ(text_of(root["kind"]), "file_fault");
@@ -98,7 +99,7 @@ TEST(Envelope, FileFaultEnvelope) {
   EXPECT_EQ(uint64_t(root["fault"]["end"]), 250u);
   EXPECT_EQ(uint64_t(root["fault"]["records_before"]), 3u);
   EXPECT_EQ(text_of(root["raw"]), fault.excerpt);
-  EXPECT_EQ(envelope.id, EnvelopeBuilder::fault_id(testing::test_context(), 100, 250));
+  EXPECT_EQ(envelope.id, EnvelopeBuilder::fault_id(testing::test_provenance(), 100, 250));
 }
 
 TEST(Envelope, OversizeRecordIsOffloaded) {
@@ -109,7 +110,7 @@ TEST(Envelope, OversizeRecordIsOffloaded) {
   const std::string raw = "{\"pad\":\"" + std::string(300 * 1024, 'x') + "\"}";
   std::vector<Reason> reasons(100, Reason{ReasonCode::too_large, std::string(1000, 'p'), "big"});
   const Envelope envelope =
-      builder.build(RawRecord{raw, 9, 0, 10}, reasons, testing::test_context());
+      builder.build(RawRecord{raw, 9, 0, 10}, reasons, testing::test_provenance());
   ASSERT_TRUE(envelope.needs_offload);
   EXPECT_LE(envelope.json.size(), kSqsDefaultMaxMessageBytes);
   EXPECT_EQ(envelope.offload_key, "raw/" + envelope.id + ".json");
@@ -136,8 +137,8 @@ TEST(Envelope, OffloadKeyHasOneSlashWhateverThePrefixSpelling) {
     EnvelopeOptions options;
     options.offload_bucket = "b";
     options.offload_prefix = prefix;
-    const Envelope envelope =
-        EnvelopeBuilder(options).build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_context());
+    const Envelope envelope = EnvelopeBuilder(options).build(RawRecord{raw, 0, 0, 1}, kReasons,
+                                                             testing::test_provenance());
     ASSERT_TRUE(envelope.needs_offload);
     EXPECT_EQ(envelope.offload_key, "salesflow-dlq-offload/" + envelope.id + ".json") << prefix;
     EXPECT_TRUE(is_offload_location(options, "b", envelope.offload_key)) << prefix;
@@ -151,7 +152,7 @@ TEST(Envelope, EnvelopesAreRecognisedByTheirFirstBytes) {
   options.offload_bucket = "b";
   const std::string raw = "{\"pad\":\"" + std::string(300 * 1024, 'x') + "\"}";
   const Envelope big =
-      EnvelopeBuilder(options).build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_context());
+      EnvelopeBuilder(options).build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_provenance());
   ASSERT_TRUE(big.needs_offload);
   EXPECT_TRUE(starts_like_envelope(big.offload_body));
   EXPECT_TRUE(starts_like_envelope(big.json));
@@ -186,7 +187,7 @@ TEST(Envelope, LimitIsConfigurableUpToOneMebibyte) {
   const EnvelopeBuilder builder(options);
   const std::string raw(300 * 1024, 'y');
   EXPECT_FALSE(
-      builder.build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_context()).needs_offload);
+      builder.build(RawRecord{raw, 0, 0, 1}, kReasons, testing::test_provenance()).needs_offload);
   options.max_message_bytes = 64 * 1024 * 1024;
   EXPECT_EQ(EnvelopeBuilder(options).options().max_message_bytes, kSqsMaxMessageBytes);
 }
@@ -195,11 +196,11 @@ TEST(Envelope, RejectedVerdictEndToEnd) {
   RecordValidator validator(Rules::defaults());
   const std::string raw =
       R"({"order-info":{"OrderId":""},"contact-info":{"email":"x","email":"y"}})";
-  const Verdict& verdict = validator.check(RawRecord{raw, 3, 0, 4}, testing::test_context());
+  const Verdict& verdict = validator.check(RawRecord{raw, 3, 0, 4}, testing::test_provenance());
   ASSERT_FALSE(verdict.valid);
   const Envelope envelope =
       EnvelopeBuilder(EnvelopeOptions{})
-          .build(RawRecord{raw, 3, 0, 4}, verdict.reasons, testing::test_context());
+          .build(RawRecord{raw, 3, 0, 4}, verdict.reasons, testing::test_provenance());
   simdjson::dom::parser parser;
   const auto root = parse(parser, envelope.json);
   EXPECT_EQ(root["reasons"].get_array().size(), verdict.reasons.size());
@@ -212,11 +213,11 @@ TEST(Envelope, ReasonMessagesQuotingBrokenUtf8StayValidJson) {
   RecordValidator validator(Rules::defaults());
   const std::string raw =
       std::string("8\xC4\xBF\xC4\xBF") + std::string(32, '\0') + "\xDA\xBF\xC4\xBF";
-  const Verdict& verdict = validator.check(RawRecord{raw, 0, 0, 1}, testing::test_context());
+  const Verdict& verdict = validator.check(RawRecord{raw, 0, 0, 1}, testing::test_provenance());
   ASSERT_FALSE(verdict.valid);
   const Envelope envelope =
       EnvelopeBuilder(EnvelopeOptions{})
-          .build(RawRecord{raw, 0, 0, 1}, verdict.reasons, testing::test_context());
+          .build(RawRecord{raw, 0, 0, 1}, verdict.reasons, testing::test_provenance());
   EXPECT_TRUE(simdjson::validate_utf8(envelope.json.data(), envelope.json.size()));
   simdjson::dom::parser parser;
   const auto root = parse(parser, envelope.json);
@@ -224,7 +225,7 @@ TEST(Envelope, ReasonMessagesQuotingBrokenUtf8StayValidJson) {
 
   const std::vector<Reason> broken{{ReasonCode::malformed_json, "/a\xE2\x82", "quote \xC3"}};
   const Envelope direct = EnvelopeBuilder(EnvelopeOptions{})
-                              .build(RawRecord{"x", 0, 0, 1}, broken, testing::test_context());
+                              .build(RawRecord{"x", 0, 0, 1}, broken, testing::test_provenance());
   EXPECT_TRUE(simdjson::validate_utf8(direct.json.data(), direct.json.size()));
 }
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/gzip_inflater.hpp"
+#include "core/detail/gzip_inflater.hpp"
 #include "core/reader.hpp"
 #include "reader_collect.hpp"
 

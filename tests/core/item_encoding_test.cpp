@@ -276,19 +276,19 @@ RC_GTEST_PROP(ItemEncodingProperty, MalformedExactlyWhenRapidJsonRejects, ()) {
 }
 
 TEST(ItemEncoding, KeyAndMetadataAttributes) {
-  ObjectContext context = testing::test_context();
-  context.version_id = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY";
+  Provenance provenance = testing::test_provenance();
+  provenance.version_id = "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY";
   RecordValidator validator(Rules::defaults());
   const std::string text = R"({"order-info":{"OrderId":"A-1"},"contact-info":{"email":"x"}})";
-  const Verdict& verdict = validator.check(RawRecord{text, 41, 0, 42}, context);
+  const Verdict& verdict = validator.check(RawRecord{text, 41, 0, 42}, provenance);
   ASSERT_TRUE(verdict.valid);
   rapidjson::Document item;
   item.Parse(verdict.item_json.data(), verdict.item_json.size());
   ASSERT_FALSE(item.HasParseError());
   EXPECT_STREQ(item["OrderId"]["S"].GetString(), "A-1");
   EXPECT_STREQ(item["_source"]["S"].GetString(), "s3://sales-bucket/incoming/2024/orders.jsonl");
-  EXPECT_EQ(std::string(item["_etag"]["S"].GetString()), context.etag);
-  EXPECT_EQ(std::string(item["_version_id"]["S"].GetString()), context.version_id);
+  EXPECT_EQ(std::string(item["_etag"]["S"].GetString()), provenance.etag);
+  EXPECT_EQ(std::string(item["_version_id"]["S"].GetString()), provenance.version_id);
   EXPECT_STREQ(item["_record_index"]["N"].GetString(), "41");
   EXPECT_STREQ(item["_ingested_at"]["S"].GetString(), "2024-05-01T12:00:00Z");
 }
@@ -302,15 +302,16 @@ TEST(ItemSize, FollowsDynamoSizeRules) {
   const auto result = check_one(
       R"({"order-info":{"OrderId":"A","n":123},"contact-info":{"email":"x","l":[true,null,"ab"]}})");
   ASSERT_TRUE(result.verdict.valid);
-  const ObjectContext context = testing::test_context();
-  const std::size_t source = std::strlen("s3://") + context.bucket.size() + 1 + context.key.size();
+  const Provenance provenance = testing::test_provenance();
+  const std::size_t source =
+      std::strlen("s3://") + provenance.bucket.size() + 1 + provenance.key.size();
   // map: 3 + per member (name + value + 1); list: 3 + per element (value + 1);
   // number 123: 3 significant digits -> 1 + 2 bytes.
   const std::size_t order_info = 10 + 3 + (7 + 1 + 1) + (1 + 3 + 1);
   const std::size_t contact_info =
       12 + 3 + (5 + 1 + 1) + (1 + (3 + (1 + 1) + (1 + 1) + (2 + 1)) + 1);
-  const std::size_t metadata = (7 + 1) + (7 + source) + (5 + context.etag.size()) + (13 + 1) +
-                               (12 + context.ingested_at.size());
+  const std::size_t metadata = (7 + 1) + (7 + source) + (5 + provenance.etag.size()) + (13 + 1) +
+                               (12 + provenance.ingested_at.size());
   EXPECT_EQ(result.verdict.item_size, order_info + contact_info + metadata);
 }
 

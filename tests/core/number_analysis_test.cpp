@@ -1,7 +1,7 @@
 // Exact number analysis against DynamoDB's limits and size rules.
 #include <gtest/gtest.h>
 
-#include "core/number.hpp"
+#include "core/detail/number.hpp"
 
 namespace salesflow::core {
 namespace {

@@ -9,13 +9,13 @@
 #include <string_view>
 #include <vector>
 
-#include "core/validation.hpp"
+#include "core/object_validator.hpp"
 
 namespace salesflow::core::testing {
 
-inline ObjectContext test_context() {
-  return ObjectContext{"sales-bucket", "incoming/2024/orders.jsonl",
-                       "\"9b2cf535f27731c974343645a3985328\"", "", "2024-05-01T12:00:00Z"};
+inline Provenance test_provenance() {
+  return Provenance{"sales-bucket", "incoming/2024/orders.jsonl",
+                    "\"9b2cf535f27731c974343645a3985328\"", "", "2024-05-01T12:00:00Z"};
 }
 
 struct Checked {
@@ -28,7 +28,7 @@ struct Checked {
 // tally invariant after each.
 inline std::vector<Checked> check_all(const Rules& rules, const std::vector<std::string>& records) {
   RecordValidator validator(rules);
-  ObjectValidator object(validator, test_context());
+  ObjectValidator object(validator, test_provenance());
   std::vector<Checked> results;
   std::uint64_t index = 0;
   for (const std::string& text : records) {

@@ -176,7 +176,7 @@ ChunkSource from_text(std::string text, std::size_t chunk = 7) {
   };
 }
 
-core::ObjectContext context() {
+core::Provenance context() {
   return {"bucket", "key.jsonl", "etag", "", "2026-01-01T00:00:00Z"};
 }
 

@@ -1,4 +1,4 @@
-#include "core/gzip_inflater.hpp"
+#include "core/detail/gzip_inflater.hpp"
 
 #include <fmt/format.h>
 #include <isa-l/igzip_lib.h>

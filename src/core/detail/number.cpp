@@ -1,4 +1,4 @@
-#include "core/number.hpp"
+#include "core/detail/number.hpp"
 
 namespace salesflow::core {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/validation.hpp"
+#include "core/object_validator.hpp"
 
 #include <fmt/format.h>
 
@@ -6,12 +6,12 @@
 
 namespace salesflow::core {
 
-ObjectValidator::ObjectValidator(RecordValidator& validator, ObjectContext context)
-    : validator_(&validator), context_(std::move(context)) {}
+ObjectValidator::ObjectValidator(RecordValidator& validator, Provenance provenance)
+    : validator_(&validator), provenance_(std::move(provenance)) {}
 
 Disposition ObjectValidator::check(const RawRecord& record) {
   ++tally_.records;
-  const Verdict& verdict = validator_->check(record, context_);
+  const Verdict& verdict = validator_->check(record, provenance_);
   verdict_ = &verdict;
   // Rejected records are not tracked: each occurrence gets its own envelope.
   const auto seen = verdict.valid ? tracker_.observe(verdict.key, base::trim(record.text))

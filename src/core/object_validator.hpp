@@ -6,8 +6,8 @@
 #include <array>
 #include <cstdint>
 
-#include "core/dedup.hpp"
-#include "core/validator.hpp"
+#include "core/detail/duplicate_tracker.hpp"
+#include "core/record_validator.hpp"
 
 namespace salesflow::core {
 
@@ -36,7 +36,7 @@ enum class Disposition { write, reject, duplicate };
 class ObjectValidator {
  public:
   // `validator` is borrowed and must outlive this object.
-  ObjectValidator(RecordValidator& validator, ObjectContext context);
+  ObjectValidator(RecordValidator& validator, Provenance provenance);
 
   // Cost: RecordValidator::check plus DuplicateTracker::observe. After a
   // `reject`, verdict().reasons holds every reason (duplicate_key included);
@@ -45,14 +45,14 @@ class ObjectValidator {
 
   const Verdict& verdict() const { return *verdict_; }
   const Tally& tally() const { return tally_; }
-  const ObjectContext& context() const { return context_; }
+  const Provenance& provenance() const { return provenance_; }
   // Counts a FileFault's rejection; a fault is one DLQ message, not a record.
   std::uint64_t faults() const { return faults_; }
   void count_fault() { ++faults_; }
 
  private:
   RecordValidator* validator_;
-  ObjectContext context_;
+  Provenance provenance_;
   DuplicateTracker tracker_;
   Tally tally_;
   Verdict rejected_;  // a copy of the verdict when duplicate_key is added to it

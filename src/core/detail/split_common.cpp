@@ -1,9 +1,10 @@
-#include "core/split_common.hpp"
+#include "core/detail/split_common.hpp"
 
 #include <utility>
 
 #include "base/text.hpp"
 #include "base/utf8.hpp"
+#include "core/detail/emitter.hpp"
 
 namespace salesflow::core {
 

@@ -1,9 +1,11 @@
-#include "core/split_lines.hpp"
+#include "core/detail/split_lines.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "core/detail/emitter.hpp"
 
 namespace salesflow::core {
 

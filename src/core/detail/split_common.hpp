@@ -1,6 +1,7 @@
 #pragma once
-// What the record splitters share: the callback interface records and faults
-// are handed to, the counter that numbers records, and small byte helpers.
+// What the record splitters share: small byte helpers and the excerpt a
+// FileFault quotes. The splitters hand records and faults to an Emitter
+// (core/detail/emitter.hpp), declared here so their headers need no more.
 
 #include <cstddef>
 #include <cstdint>
@@ -8,40 +9,13 @@
 #include <string_view>
 
 #include "base/text.hpp"
-#include "core/record.hpp"
 
 namespace salesflow::core {
 
-// Receives the records and faults of one object, in stream order. Both
-// callbacks run synchronously inside RecordReader::feed/finish; the views in a
-// RawRecord are valid only until the callback returns (copy what you keep).
-class RecordHandler {
- public:
-  virtual ~RecordHandler() = default;
-  virtual void on_record(const RawRecord& record) = 0;
-  virtual void on_fault(const FileFault& fault) = 0;
-};
+class Emitter;
 
 // How many bytes of an unparseable range a FileFault quotes.
 inline constexpr std::size_t kExcerptBytes = 64;
-
-// Numbers records and forwards them and faults to a handler. One per
-// feed/finish call; `records` is the reader's running count.
-class Emitter {
- public:
-  Emitter(RecordHandler& handler, std::uint64_t& records) : handler_(handler), records_(records) {}
-
-  void record(std::string_view text, std::uint64_t offset, std::uint64_t line) {
-    handler_.on_record(RawRecord{text, records_++, offset, line});
-  }
-  void fault(std::uint64_t begin, std::uint64_t end, ReasonCode code, std::string message,
-             std::string_view raw_excerpt);
-  std::uint64_t records() const { return records_; }
-
- private:
-  RecordHandler& handler_;
-  std::uint64_t& records_;
-};
 
 // JSON's four whitespace bytes, for the splitters (base/text.hpp).
 using base::is_json_space;

@@ -44,20 +44,20 @@ TEST(ValidatorAllocation, ValidRecordsAllocateNothingOnceWarm) {
                       R"(@example.com","name":"J\u00f6rg \"Jo\""},"note":"x\ny"})");
   }
   RecordValidator validator(Rules::defaults());
-  const ObjectContext context = testing::test_context();
+  const Provenance provenance = testing::test_provenance();
   std::uint64_t index = 0;
   for (const std::string& text : records)  // warm up: buffers grow to the largest record
-    ASSERT_TRUE(validator.check(RawRecord{text, index++, 0, 0}, context).valid);
+    ASSERT_TRUE(validator.check(RawRecord{text, index++, 0, 0}, provenance).valid);
   const std::size_t before = allocations_on_this_thread;
   std::size_t valid = 0;
   for (int round = 0; round < 3; ++round)
     for (const std::string& text : records)
-      valid += validator.check(RawRecord{text, index++, 0, 0}, context).valid ? 1 : 0;
+      valid += validator.check(RawRecord{text, index++, 0, 0}, provenance).valid ? 1 : 0;
   EXPECT_EQ(allocations_on_this_thread - before, 0u);
   EXPECT_EQ(valid, 3 * records.size());
   // The counter does count: a rejected record's reasons allocate.
   const std::size_t before_reject = allocations_on_this_thread;
-  EXPECT_FALSE(validator.check(RawRecord{R"({"order-info":{}})", index++, 0, 0}, context).valid);
+  EXPECT_FALSE(validator.check(RawRecord{R"({"order-info":{}})", index++, 0, 0}, provenance).valid);
   EXPECT_GT(allocations_on_this_thread - before_reject, 0u);
 }
 

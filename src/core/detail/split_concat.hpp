@@ -46,8 +46,9 @@
 #include <string>
 #include <string_view>
 
+#include "core/detail/split_common.hpp"
 #include "core/detail/value_scan.hpp"
-#include "core/split_common.hpp"
+#include "core/record.hpp"
 
 namespace salesflow::core {
 

@@ -1,8 +1,10 @@
-#include "core/split_array.hpp"
+#include "core/detail/split_array.hpp"
 
 #include <fmt/format.h>
 
 #include <utility>
+
+#include "core/detail/emitter.hpp"
 
 namespace salesflow::core {
 

@@ -13,16 +13,6 @@
 
 namespace salesflow::core {
 
-// Where the records come from; feeds the item's metadata attributes and the
-// DLQ envelope. `ingested_at` is ISO-8601 UTC, chosen by the caller (core has no clock).
-struct ObjectContext {
-  std::string bucket;
-  std::string key;
-  std::string etag;
-  std::string version_id;  // empty when the bucket is not versioned
-  std::string ingested_at;
-};
-
 struct Verdict {
   bool valid = false;
   // Every problem found (up to Rules::max_reasons, then one summarising reason).
@@ -62,7 +52,7 @@ class RecordValidator {
   RecordValidator& operator=(RecordValidator&&) noexcept;
 
   // The verdict stays valid until the next call.
-  const Verdict& check(const RawRecord& record, const ObjectContext& context);
+  const Verdict& check(const RawRecord& record, const Provenance& provenance);
 
   const Rules& rules() const;
 

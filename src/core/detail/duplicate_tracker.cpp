@@ -1,4 +1,4 @@
-#include "core/dedup.hpp"
+#include "core/detail/duplicate_tracker.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

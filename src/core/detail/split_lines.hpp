@@ -18,7 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/split_common.hpp"
+#include "core/detail/split_common.hpp"
+#include "core/record.hpp"
 
 namespace salesflow::core {
 

@@ -1,10 +1,12 @@
-#include "core/split_concat.hpp"
+#include "core/detail/split_concat.hpp"
 
 #include <emmintrin.h>
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cstring>
+
+#include "core/detail/emitter.hpp"
 
 namespace salesflow::core {
 

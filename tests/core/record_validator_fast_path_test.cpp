@@ -182,12 +182,12 @@ TEST(ValidatorFastPath, WorstCaseExpansionFitsTheItemBuffer) {
   }
   // Records that grow one after another through the same validator.
   RecordValidator validator(Rules::defaults());
-  const ObjectContext context = testing::test_context();
+  const Provenance provenance = testing::test_provenance();
   for (std::size_t count : {1u, 10u, 1000u, 3u, 60000u, 2u}) {
     std::string record = R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"},"z":[)";
     for (std::size_t i = 0; i < count; ++i) record += i == 0 ? "1" : ",1";
     record += "]}";
-    const Verdict& verdict = validator.check(RawRecord{record, count, 0, 0}, context);
+    const Verdict& verdict = validator.check(RawRecord{record, count, 0, 0}, provenance);
     ASSERT_TRUE(verdict.valid) << reasons_text(verdict);
     EXPECT_EQ(parse_item(verdict)["z"]["L"].Size(), count);
   }
@@ -247,21 +247,22 @@ path = "/name"
 
 TEST(ValidatorFastPath, MetadataFollowsTheContextOfEachCall) {
   RecordValidator validator(Rules::defaults());
-  ObjectContext first = testing::test_context();
-  ObjectContext second = first;
+  Provenance first = testing::test_provenance();
+  Provenance second = first;
   second.bucket = "other\"bucket";
   second.version_id = "v2";
   second.etag.clear();
   const std::string record = R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})";
   for (int round = 0; round < 3; ++round) {
-    for (const ObjectContext* context : {&first, &second, &second, &first}) {
+    for (const Provenance* provenance : {&first, &second, &second, &first}) {
       const Verdict& verdict =
-          validator.check(RawRecord{record, static_cast<std::uint64_t>(round), 0, 0}, *context);
+          validator.check(RawRecord{record, static_cast<std::uint64_t>(round), 0, 0}, *provenance);
       ASSERT_TRUE(verdict.valid);
       const auto item = parse_item(verdict);
-      EXPECT_EQ(text_of(item["_source"]["S"]), "s3://" + context->bucket + "/" + context->key);
-      EXPECT_EQ(item.HasMember("_etag"), !context->etag.empty());
-      EXPECT_EQ(item.HasMember("_version_id"), !context->version_id.empty());
+      EXPECT_EQ(text_of(item["_source"]["S"]),
+                "s3://" + provenance->bucket + "/" + provenance->key);
+      EXPECT_EQ(item.HasMember("_etag"), !provenance->etag.empty());
+      EXPECT_EQ(item.HasMember("_version_id"), !provenance->version_id.empty());
       EXPECT_EQ(text_of(item["_record_index"]["N"]), std::to_string(round));
     }
   }
