@@ -1,5 +1,9 @@
 #include "app/cli.hpp"
 
+#include <fmt/core.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
@@ -13,10 +17,16 @@ int run_cli(int argc, char** argv) {
       "incomplete records go to an SQS dead-letter queue with their reasons and raw text.\n"
       "AWS credentials, region and endpoints come from the standard AWS environment variables\n"
       "and files; the options below override them."};
+  cli.footer(
+      "Every long option, global or a command's, can also be set in the environment as\n"
+      "SALESFLOW_<OPTION>, upper case with - as _ (--table: SALESFLOW_TABLE, --on-conflict:\n"
+      "SALESFLOW_ON_CONFLICT; flags take true/false/1/0; SALESFLOW_CONFIG names the settings\n"
+      "file). A flag beats its variable, which beats salesflow.toml, which beats the default.");
   cli.set_version_flag("--version", SALESFLOW_VERSION);
   cli.require_subcommand(1);
   cli.fallthrough();
-  cli.allow_config_extras(CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
+  cli.allow_config_extras(
+      CLI::config_extras_mode::error);  // a misspelt key is an error, not ignored
 
   Settings settings;
   int status = kExitOk;
@@ -27,10 +37,21 @@ int run_cli(int argc, char** argv) {
   add_process_command(cli, settings, status);
   add_dlq_command(cli, settings, status);
   add_lambda_command(cli, settings, status);
+  const EnvironmentOptions environment(cli);  // after every option is added
+
+  // A warning, not an error: scripts keep variables of their own under the prefix.
+  if (const auto unknown = environment.unknown_variables(environ); !unknown.empty()) {
+    fmt::print(stderr, "salesflow: warning: ignoring {}: no such option (salesflow --help)\n",
+               fmt::join(unknown, ", "));
+  }
 
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (const auto message = environment.variable_error(e)) {
+      return cli.exit(CLI::ValidationError(*message, e.get_exit_code())) == 0 ? kExitOk
+                                                                              : kExitUsage;
+    }
     const int code = cli.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }

@@ -1,12 +1,188 @@
 #include "app/settings.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/file.hpp"
 
 namespace salesflow::app {
+
+namespace {
+
+constexpr std::string_view kVariablePrefix = "SALESFLOW_";
+
+// An option the environment may set: a long option other than --help and --version.
+bool from_environment(const CLI::App& app, const CLI::Option& option) {
+  return !option.get_lnames().empty() && &option != app.get_help_ptr() &&
+         &option != app.get_version_ptr();
+}
+
+std::string variable_of(const CLI::Option& option) {
+  return environment_name(option.get_lnames().front());
+}
+
+// The variable's value; empty when unset (an empty variable counts as unset, as in CLI11).
+std::string variable_value(const std::string& name) {
+  const char* const value = std::getenv(name.c_str());
+  return value == nullptr ? std::string{} : std::string{value};
+}
+
+// CLI11 reads the settings file before the environment and takes a variable only
+// for an option still unset, so a file's key would beat its variable. This reader
+// leaves out the keys whose option's variable is set, and the variable fills them.
+class VariablesOverFile : public CLI::ConfigTOML {
+ public:
+  explicit VariablesOverFile(CLI::App& root) : root_(&root) {}
+
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override {
+    auto items = CLI::ConfigTOML::from_config(input);
+    std::erase_if(items, [this](const CLI::ConfigItem& item) { return set_by_variable(item); });
+    return items;
+  }
+
+ private:
+  [[nodiscard]] bool set_by_variable(const CLI::ConfigItem& item) const {
+    CLI::App* app = root_;
+    for (const auto& section : item.parents) {
+      const auto matches =
+          app->get_subcommands([&section](CLI::App* sub) { return sub->check_name(section); });
+      if (matches.empty()) {
+        return false;
+      }
+      app = matches.front();
+    }
+    const CLI::Option* const option = app->get_option_no_throw("--" + item.name);
+    return option != nullptr && !option->get_envname().empty() &&
+           !variable_value(option->get_envname()).empty();
+  }
+
+  CLI::App* root_;
+};
+
+// A command's options take their variables only once the command is chosen (its
+// parse begins): CLI11 reads the environment for every subcommand's options, and
+// commands that share a setting (--grace-period of worker and process) would
+// otherwise overwrite the chosen command's flag with the other's variable.
+void bind_options(CLI::App& app, bool root,
+                  const std::shared_ptr<EnvironmentOptions::LastValue>& last,
+                  std::set<std::string, std::less<>>& names) {
+  for (CLI::Option* const option : app.get_options()) {
+    if (!from_environment(app, *option)) {
+      continue;
+    }
+    const auto variable = variable_of(*option);
+    names.insert(variable);
+    // First in line, so it sees every value before the option's own checks reject it.
+    option->transform(CLI::Validator(
+        [last, variable, name = option->get_name()](const std::string& value) {
+          *last = {variable, name, value};
+          return std::string{};
+        },
+        std::string{}));
+    if (root) {
+      option->envname(variable);
+    }
+  }
+  if (!root) {
+    app.preparse_callback([&app](std::size_t) {
+      for (CLI::Option* const option : app.get_options()) {
+        if (from_environment(app, *option)) {
+          option->envname(variable_of(*option));
+        }
+      }
+    });
+  }
+  for (CLI::App* const sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    bind_options(*sub, false, last, names);
+  }
+}
+
+}  // namespace
+
+std::string environment_name(std::string_view long_option) {
+  while (long_option.starts_with('-')) {
+    long_option.remove_prefix(1);
+  }
+  std::string name{kVariablePrefix};
+  for (const char c : long_option) {
+    name += c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+bool reserved_environment_name(std::string_view name) {
+  // The test scripts' and CMake tests' own variables (tests/, packaging/).
+  static constexpr std::array<std::string_view, 5> kNames = {
+      "SALESFLOW_BINARY", "SALESFLOW_BINARY_PATH", "SALESFLOW_SOURCE_DIR",
+      "SALESFLOW_TEST_DATA_DIR", "SALESFLOW_CONCAT_STREAM_MIB"};
+  static constexpr std::array<std::string_view, 3> kPrefixes = {
+      "SALESFLOW_LOCALAWS_", "SALESFLOW_LAMBDA_", "SALESFLOW_TEST_"};
+  return std::ranges::find(kNames, name) != kNames.end() ||
+         std::ranges::any_of(kPrefixes,
+                             [name](std::string_view prefix) { return name.starts_with(prefix); });
+}
+
+EnvironmentOptions::EnvironmentOptions(CLI::App& root) : root_(&root) {
+  bind_options(root, true, last_, names_);
+  root.config_formatter(std::make_shared<VariablesOverFile>(root));
+  // CLI11 reads the settings file before the environment, so SALESFLOW_CONFIG is
+  // applied here: it names the file as --config does (a missing one is an error).
+  if (CLI::Option* const config = root.get_config_ptr(); config != nullptr) {
+    const auto file = variable_value(variable_of(*config));
+    if (!file.empty()) {
+      config->default_str(file)->required();
+    }
+  }
+}
+
+std::optional<std::string> EnvironmentOptions::variable_error(const CLI::ParseError& error) const {
+  const std::string what = error.what();
+  if (dynamic_cast<const CLI::FileError*>(&error) != nullptr) {
+    const CLI::Option* const config = root_->get_config_ptr();
+    if (config == nullptr || config->count() > 0) {
+      return std::nullopt;
+    }
+    const auto variable = variable_of(*config);
+    const auto file = variable_value(variable);
+    if (file.empty()) {
+      return std::nullopt;
+    }
+    return variable + "=" + file + ": " + what;
+  }
+  const bool bad_value = dynamic_cast<const CLI::ValidationError*>(&error) != nullptr ||
+                         dynamic_cast<const CLI::ConversionError*>(&error) != nullptr;
+  // The rejected value is the last one validated if the error names its option.
+  const bool names_last = what.starts_with(last_->option + ":") ||
+                          what.starts_with("Could not convert: " + last_->option + " =") ||
+                          what.ends_with("for " + last_->option);
+  if (!bad_value || last_->variable.empty() || !names_last) {
+    return std::nullopt;
+  }
+  const auto value = variable_value(last_->variable);
+  if (value.empty() || value != last_->value) {
+    return std::nullopt;
+  }
+  return last_->variable + "=" + value + ": " + what;
+}
+
+std::vector<std::string> EnvironmentOptions::unknown_variables(const char* const* env) const {
+  std::vector<std::string> unknown;
+  for (; env != nullptr && *env != nullptr; ++env) {
+    const std::string_view entry{*env};
+    const auto name = entry.substr(0, entry.find('='));
+    if (name.starts_with(kVariablePrefix) && !names_.contains(name) &&
+        !reserved_environment_name(name)) {
+      unknown.emplace_back(name);
+    }
+  }
+  std::ranges::sort(unknown);
+  return unknown;
+}
 
 tl::expected<core::Rules, std::string> load_rules(const Settings& settings) {
   if (settings.rules_file.empty()) {

@@ -1,18 +1,24 @@
 #pragma once
 // Everything the commands can be told, from (in rising precedence) built-in
-// defaults, an optional salesflow.toml, the standard AWS environment variables
-// and command-line flags.
+// defaults, an optional salesflow.toml, the standard AWS environment variables,
+// the SALESFLOW_<OPTION> environment variables and command-line flags.
 
 #include <cstddef>
+#include <memory>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <tl/expected.hpp>
+#include <vector>
 
 #include "core/reader.hpp"
 #include "core/rules.hpp"
 
 namespace CLI {
 class App;
-}
+class ParseError;
+}  // namespace CLI
 
 namespace salesflow::app {
 
@@ -76,5 +82,41 @@ core::ReaderOptions reader_options(const Settings& settings);
 void add_global_options(CLI::App& root, Settings& settings);
 // Registers the options of commands that process objects (worker, process).
 void add_processing_options(CLI::App& command, Settings& settings);
+
+// The variable of a long option: "--on-conflict" -> "SALESFLOW_ON_CONFLICT".
+[[nodiscard]] std::string environment_name(std::string_view long_option);
+
+// SALESFLOW_* names the build and test tooling uses for itself; never options.
+[[nodiscard]] bool reserved_environment_name(std::string_view name);
+
+// Makes every long option of root and of its subcommands (call it once all are
+// added) settable as SALESFLOW_<OPTION>, except --help and --version; positional
+// arguments are not options. Precedence: flag > variable > salesflow.toml >
+// default. A command's variables are read only when that command runs, so a
+// variable meant for one command cannot disturb another's settings.
+class EnvironmentOptions {
+ public:
+  explicit EnvironmentOptions(CLI::App& root);
+
+  // A bad value that came from a variable, restated under the variable's name:
+  // "SALESFLOW_OBJECTS=abc: --objects: ...". Nothing for other errors.
+  [[nodiscard]] std::optional<std::string> variable_error(const CLI::ParseError& error) const;
+
+  // The SALESFLOW_* names in env (NAME=VALUE entries, null-terminated) that name
+  // no option and are not reserved for tooling, sorted.
+  [[nodiscard]] std::vector<std::string> unknown_variables(const char* const* env) const;
+
+  // The value being validated most recently, and its option's variable.
+  struct LastValue {
+    std::string variable;
+    std::string option;
+    std::string value;
+  };
+
+ private:
+  std::shared_ptr<LastValue> last_ = std::make_shared<LastValue>();
+  std::set<std::string, std::less<>> names_;
+  const CLI::App* root_;
+};
 
 }  // namespace salesflow::app

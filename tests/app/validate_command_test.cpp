@@ -14,6 +14,8 @@
 #include <fstream>
 #include <string>
 
+#include "temp_dir.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -39,23 +41,13 @@ Outcome run(const std::string& args) {
   return outcome;
 }
 
-class ValidateCommand : public ::testing::Test {
+class ValidateCommand : public salesflow::app::test::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("salesflow-validate-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   std::string write(const std::string& name, const std::string& content) {
     const fs::path path = dir_ / name;
     std::ofstream(path, std::ios::binary) << content;
     return "'" + path.string() + "'";
   }
-
-  fs::path dir_;
 };
 
 const std::string kGood =
