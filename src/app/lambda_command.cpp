@@ -208,14 +208,19 @@ class LambdaFunction {
         const pipeline::ObjectVersion version{task.event.bucket, task.event.key, task.event.etag,
                                               task.event.version_id};
         const auto lost = std::make_shared<std::atomic<bool>>(false);
-        {
+        // Renewed once it is ours, under the version claimed.
+        std::string lease_id;
+        const pipeline::ClaimedFn claimed = [&](const pipeline::ObjectVersion& claimed_version) {
           const std::scoped_lock lock(mutex);
-          leases.emplace(version.ledger_id(), Lease{version, lost});
-        }
+          lease_id = claimed_version.ledger_id();
+          leases.emplace(lease_id, Lease{claimed_version, lost});
+        };
         const auto result = pipeline::run_object_job(runtime_.environment(), validator, version,
-                                                     task.event.size, &stop, lost.get());
+                                                     task.event.size, &stop, lost.get(), claimed);
         const std::scoped_lock lock(mutex);
-        leases.erase(version.ledger_id());
+        if (!lease_id.empty()) {
+          leases.erase(lease_id);
+        }
         --running;
         record(fates[task.message], result);
         changed.notify_all();

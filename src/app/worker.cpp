@@ -169,18 +169,23 @@ struct Worker::State {
       }
       const pipeline::ObjectVersion version{task.event.bucket, task.event.key, task.event.etag,
                                             task.event.version_id};
-      const std::string lease_id = version.ledger_id();
       const auto lease_lost = std::make_shared<std::atomic<bool>>(false);
-      {
+      // The heartbeat renews the lease once it is ours, under the version
+      // claimed (a notification without an eTag gets its eTag from S3 first).
+      std::string lease_id;
+      const pipeline::ClaimedFn claimed = [&](const pipeline::ObjectVersion& claimed_version) {
         const std::scoped_lock lock(mutex);
-        leases.emplace(lease_id, Lease{version, lease_lost});
-      }
+        lease_id = claimed_version.ledger_id();
+        leases.emplace(lease_id, Lease{claimed_version, lease_lost});
+      };
       const pipeline::JobResult result =
           pipeline::run_object_job(runtime->environment(), validator, version, task.event.size,
-                                   &interrupt, lease_lost.get());
+                                   &interrupt, lease_lost.get(), claimed);
       {
         const std::scoped_lock lock(mutex);
-        leases.erase(lease_id);
+        if (!lease_id.empty()) {
+          leases.erase(lease_id);
+        }
         --busy;
         observer.objects_in_flight(busy);
       }

@@ -52,7 +52,8 @@ bool is_changed(const aws::AwsError& error) {
 
 JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& validator,
                          ObjectVersion object, std::uint64_t size_hint,
-                         const std::atomic<bool>* stop, const std::atomic<bool>* lease_lost) {
+                         const std::atomic<bool>* stop, const std::atomic<bool>* lease_lost,
+                         const ClaimedFn& on_claimed) {
   const auto started = std::chrono::steady_clock::now();
   Observer* const observer = environment.options.observer;
   if (observer != nullptr) {
@@ -114,6 +115,9 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   }
   if (claim->result == ClaimResult::held) {
     return settle(JobOutcome::held, "leased by " + claim->holder);
+  }
+  if (on_claimed) {
+    on_claimed(object);
   }
 
   const core::Provenance context{object.bucket, object.key, object.etag, object.version_id,

@@ -78,10 +78,16 @@ struct [[nodiscard]] JobResult {
 // first. `stop` interrupts at the next chunk (checkpointing what is durable).
 // `lease_lost`, raised by whoever renews the lease when the ledger says it is
 // gone, stops all writing at once (the job ends as lease_lost).
+// `on_claimed`, when given, is called once the ledger lease is this
+// process's, with the version claimed (its eTag found by HeadObject when the
+// notification had none): from then on, and only then, the lease may be
+// renewed. Renewing before the claim would find no lease and report it lost.
+using ClaimedFn = std::function<void(const ObjectVersion&)>;
 [[nodiscard]] JobResult run_object_job(JobEnvironment& environment,
                                        core::RecordValidator& validator, ObjectVersion object,
                                        std::uint64_t size_hint, const std::atomic<bool>* stop,
-                                       const std::atomic<bool>* lease_lost = nullptr);
+                                       const std::atomic<bool>* lease_lost = nullptr,
+                                       const ClaimedFn& on_claimed = {});
 
 // ISO-8601 UTC with milliseconds, for the items' ingestion time.
 [[nodiscard]] std::string utc_timestamp_now();
