@@ -111,7 +111,12 @@ class LambdaFunction {
         rules_(std::move(rules)),
         aws_(aws),
         runtime_(runtime),
-        observers_(observers) {}
+        observers_(observers) {
+    // One validator per object thread, made once and reused by every warm invocation.
+    for (int i = 0; i < settings_.objects_in_flight; ++i) {
+      validators_.push_back(std::make_unique<core::RecordValidator>(rules_));
+    }
+  }
 
   // The answer to one invocation: the response body, or the error to report.
   tl::expected<std::string, aws::FunctionError> invoke(const aws::Invocation& invocation) {
@@ -124,6 +129,7 @@ class LambdaFunction {
     std::vector<ObjectTask> tasks;
     if (event->direct) {
       fates.resize(1);
+      observers_.observer().notification_received(pipeline::kind_of(*event->direct));
       add_tasks(*event->direct, 0, fates, tasks);
     } else {
       fates.resize(event->messages.size());
@@ -131,7 +137,7 @@ class LambdaFunction {
         const auto& message = event->messages[i];
         auto notification = pipeline::parse_notification(message.body);
         if (!notification) {
-          observers_.observer().notification_received(pipeline::NotificationKind::invalid);
+          observers_.observer().notification_received(pipeline::kind_of(notification));
           note(pipeline::Severity::error,
                fmt::format("message {} (receive {}) is not an S3 event: {}; it stays in the "
                            "queue and moves to its redrive target after maxReceiveCount receives",
@@ -139,6 +145,7 @@ class LambdaFunction {
           fates[i].notification_ok = false;
           continue;
         }
+        observers_.observer().notification_received(pipeline::kind_of(notification));
         add_tasks(*notification, i, fates, tasks);
       }
     }
@@ -168,10 +175,6 @@ class LambdaFunction {
     for (const auto& ignored : notification.ignored) {
       note(pipeline::Severity::info, "ignoring " + ignored);
     }
-    observers_.observer().notification_received(
-        notification.test_event        ? pipeline::NotificationKind::test_event
-        : notification.objects.empty() ? pipeline::NotificationKind::ignored
-                                       : pipeline::NotificationKind::objects);
     fates[message].objects = notification.objects.size();
     for (const auto& object : notification.objects) {
       tasks.push_back(ObjectTask{message, object});
@@ -407,15 +410,6 @@ class LambdaFunction {
     }
   }
 
- public:
-  // One validator per object thread, made once and reused by every warm invocation.
-  void make_validators() {
-    for (int i = 0; i < settings_.objects_in_flight; ++i) {
-      validators_.push_back(std::make_unique<core::RecordValidator>(rules_));
-    }
-  }
-
- private:
   const Settings& settings_;
   core::Rules rules_;
   AwsContext& aws_;
@@ -469,7 +463,6 @@ int run_lambda(const Settings& settings) {
     return init_failed("Salesflow.MissingResource", job_runtime.error());
   }
   LambdaFunction lambda(settings, std::move(*rules), **aws, **job_runtime, observers);
-  lambda.make_validators();
   observers.note(pipeline::Severity::info,
                  fmt::format("lambda runtime ready: table {}, DLQ {}", settings.resources.table,
                              settings.resources.dlq));

@@ -246,10 +246,7 @@ struct Worker::State {
   // Takes a received message apart into object tasks, or settles it at once.
   void dispatch(aws::SqsMessage message) {
     auto parsed = pipeline::parse_notification(message.body);
-    observer.notification_received(!parsed              ? pipeline::NotificationKind::invalid
-                                   : parsed->test_event ? pipeline::NotificationKind::test_event
-                                   : parsed->objects.empty() ? pipeline::NotificationKind::ignored
-                                                             : pipeline::NotificationKind::objects);
+    observer.notification_received(pipeline::kind_of(parsed));
     if (!parsed) {
       note(pipeline::Severity::error,
            fmt::format("notification {} (receive {}) is not an S3 event: {}; it stays in "

@@ -361,6 +361,12 @@ tl::expected<Notification, std::string> parse_notification(std::string_view body
   return parse_document(body, false);
 }
 
+NotificationKind kind_of(const tl::expected<Notification, std::string>& parsed) {
+  if (!parsed) return NotificationKind::invalid;
+  if (parsed->test_event) return NotificationKind::test_event;
+  return parsed->objects.empty() ? NotificationKind::ignored : NotificationKind::objects;
+}
+
 namespace {
 
 tl::expected<QueuedMessage, std::string> parse_queued_message(object record, std::size_t index) {

@@ -11,6 +11,8 @@
 #include <tl/expected.hpp>
 #include <vector>
 
+#include "pipeline/observer.hpp"
+
 namespace salesflow::pipeline {
 
 // One created object, with its key decoded (S3 notifications URL-encode keys;
@@ -41,6 +43,9 @@ struct Notification {
 // an object creation needs (bucket, key, size); one bad record fails the whole
 // message, so it stays intact for the poison queue.
 [[nodiscard]] tl::expected<Notification, std::string> parse_notification(std::string_view body);
+
+// What a parsed message turned out to be, for the observers.
+[[nodiscard]] NotificationKind kind_of(const tl::expected<Notification, std::string>& parsed);
 
 // Decodes a key as S3 writes it into event notifications
 // (application/x-www-form-urlencoded): '+' is a space, %XX is one byte of the
