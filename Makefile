@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 30
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench chaos lambda-package \
+.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo demo-lambda bench chaos lambda-package \
   format tidy clean
 
 all: build
@@ -66,6 +66,11 @@ test: check test-asan test-tsan fuzz
 
 demo: build
 	bash scripts/demo.sh $(BUILD)
+
+# The same demo with `salesflow lambda` in the local Lambda (tools/localaws/lambda),
+# fed by an SQS event source mapping, as it runs on AWS Lambda (docs/lambda.md).
+demo-lambda: build
+	bash scripts/demo.sh $(BUILD) --lambda
 
 bench: build
 	bash scripts/run-benchmarks.sh $(BUILD)

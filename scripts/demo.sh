@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
 # The whole job on sample files against the local AWS stack:
-#   bash scripts/demo.sh BUILD_DIR        (what `make demo` runs)
+#   bash scripts/demo.sh BUILD_DIR            (what `make demo` runs)
+#   bash scripts/demo.sh BUILD_DIR --lambda   (what `make demo-lambda` runs)
 # Starts the stack on ports DEMO_PORT_BASE..+2 (default 4566), creates the
 # resources with `salesflow init`, uploads the sample files with the AWS CLI,
-# runs `salesflow worker` until the queue is idle, shows what landed in the
-# table and the DLQ, and checks the totals against the counts the sample
-# generator computed on its own. Exit 0 when they match, 1 otherwise.
+# and lets salesflow process them: `salesflow worker` until the queue is idle,
+# or with --lambda `salesflow lambda` in the local Lambda (port DEMO_PORT_BASE+3)
+# fed by an SQS event source mapping on the notification queue, until every
+# file is settled. Then it shows what landed in the table and the DLQ, and
+# checks the totals against the counts the sample generator computed on its
+# own. Exit 0 when they match, 1 otherwise, 2 when something is missing.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=$(cd "${1:-build}" && pwd)
+mode=worker
+case "${2:-}" in
+  "") ;;
+  --lambda) mode=lambda ;;
+  *)
+    echo "demo: unknown option '$2' (usage: demo.sh BUILD_DIR [--lambda])" >&2
+    exit 2
+    ;;
+esac
 salesflow="$build/salesflow"
 [ -x "$salesflow" ] || {
   echo "demo: $salesflow not found; build first (make build)" >&2
@@ -24,12 +37,17 @@ done
 
 port=${DEMO_PORT_BASE:-4566}
 pid_file="$build/demo-localaws.pid"
+lambda_pid_file="$build/demo-lambda.pid"
 out="$build/demo"
+[ "$mode" = worker ] || out="$build/demo-lambda"
 rm -rf "$out"
 mkdir -p "$out"
 started=$(date +%s.%N)
 
-stop_stack() { "$here/tools/localaws/stop" --pid-file "$pid_file" >/dev/null 2>&1 || true; }
+stop_stack() {
+  "$here/tools/localaws/stop" --pid-file "$lambda_pid_file" >/dev/null 2>&1 || true
+  "$here/tools/localaws/stop" --pid-file "$pid_file" >/dev/null 2>&1 || true
+}
 trap stop_stack EXIT
 
 echo "== local AWS stack"
@@ -47,6 +65,20 @@ echo
 echo "== salesflow init"
 "$salesflow" init
 
+if [ "$mode" = lambda ]; then
+  echo
+  echo "== local Lambda: salesflow lambda, fed by an SQS event source mapping on salesflow-notifications"
+  # A timeout and concurrency like a small production function's; batch item
+  # failures reported, as salesflow's answers need.
+  "$here/tools/localaws/lambda" --pid-file "$lambda_pid_file" --log-file "$out/local-lambda.log" \
+    --port $((port + 3)) --function-name salesflow --timeout 60 --memory 512 --concurrency 2 \
+    --task-root "$out" --function-log "$out/function.log" \
+    --env "AWS_ENDPOINT_URL_S3=$AWS_ENDPOINT_URL_S3" --env "AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS" \
+    --env "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --sqs-endpoint "$AWS_ENDPOINT_URL_SQS" \
+    --queue salesflow-notifications --batch-size 10 --batching-window 1 --report-batch-item-failures \
+    -- "$salesflow" lambda
+fi
+
 echo
 echo "== sample files"
 python3 "$here/scripts/make-sample-data.py" "$out/data"
@@ -57,23 +89,64 @@ echo "== upload to s3://$bucket/incoming/ (aws s3 cp)"
   --exclude expected.json "$out/data" "s3://$bucket/incoming/"
 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 ls "s3://$bucket/incoming/"
 
-echo
-echo "== salesflow worker --exit-when-idle 3   (JSON log: $out/worker.log)"
-worker_started=$(date +%s.%N)
-"$salesflow" worker --exit-when-idle 3 2>"$out/worker.log"
-worker_s=$(echo "$(date +%s.%N) - $worker_started" | bc)
-echo "worker exited after ${worker_s} s"
+if [ "$mode" = worker ]; then
+  echo
+  echo "== salesflow worker --exit-when-idle 3   (JSON log: $out/worker.log)"
+  run_started=$(date +%s.%N)
+  "$salesflow" worker --exit-when-idle 3 2>"$out/worker.log"
+  run_s=$(echo "$(date +%s.%N) - $run_started" | bc)
+  echo "worker exited after ${run_s} s"
+  log="$out/worker.log"
+  run_what="of worker run time (including its 3 s idle wait)"
+else
+  echo
+  echo "== the function at work   (its log: $out/function.log)"
+  log="$out/function.log"
+  # Done when every sample file has its "completed" object line; the files
+  # were uploaded before, so the time counts from the upload's end.
+  run_started=$(date +%s.%N)
+  settled() {
+    python3 - "$log" "$out/data/expected.json" <<'EOF'
+import json, sys
+done = set()
+for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
+    start = line.find("{")
+    if start < 0:
+        continue
+    try:
+        entry = json.loads(line[start:])
+    except ValueError:
+        continue
+    if entry.get("msg") == "object finished" and entry.get("status") == "completed":
+        done.add(entry["key"].removeprefix("incoming/"))
+sys.exit(0 if set(json.load(open(sys.argv[2]))) <= done else 1)
+EOF
+  }
+  for _ in $(seq 1 240); do
+    ! settled || break
+    sleep 0.5
+  done
+  run_s=$(echo "$(date +%s.%N) - $run_started" | bc)
+  settled || echo "demo: not every file settled within 120 s (see $log)" >&2
+  status=$(curl -sS "http://127.0.0.1:$((port + 3))/status" | jq -c '.functions.salesflow')
+  echo "settled after ${run_s} s: $(jq -r '"\(.invocations) invocations, \(.cold_starts) cold starts, \(.errors) errors, \(.timeouts) timeouts, \(.batch_item_failures) batch item failures"' <<<"$status")"
+  "$here/tools/localaws/stop" --pid-file "$lambda_pid_file" >/dev/null
+  run_what="from the upload's end to the last file settled"
+fi
 
 echo
-echo "== what the worker did (from its \"object finished\" log lines)"
-python3 - "$out/worker.log" "$out/data/expected.json" "$worker_s" >"$out/summary.txt" <<'EOF' || summary_status=$?
+echo "== what salesflow did (from its \"object finished\" log lines)"
+python3 - "$log" "$out/data/expected.json" "$run_s" "$run_what" >"$out/summary.txt" <<'EOF' || summary_status=$?
 import json, sys
-log, expected_path, worker_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
+log, expected_path, run_s, run_what = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 rows, reasons = {}, {}
-for line in open(log, encoding="utf-8"):
-    if not line.startswith("{"):
+for line in open(log, encoding="utf-8", errors="replace"):
+    # The worker's log is JSON lines; the function log prefixes each line
+    # with the time, the request id and the stream (tab-separated).
+    start = line.find("{")
+    if start < 0:
         continue
-    entry = json.loads(line)
+    entry = json.loads(line[start:])
     if entry.get("msg") == "object finished" and entry.get("status") == "completed":
         rows[entry["key"].removeprefix("incoming/")] = entry
         for code, count in entry.get("reasons", {}).items():
@@ -89,9 +162,9 @@ for key in sorted(rows):
     for c in cols:
         totals[c] += e[c]
 print(f"{'total':<{width}}" + "".join(f"{totals[c]:>11}" for c in cols)
-      + f"{totals['records'] / worker_s:>12.0f}")
-print(f"\nthroughput: {totals['records']} records in {worker_s:.1f} s of worker run time "
-      f"(including its 3 s idle wait) = {totals['records'] / worker_s:.0f} records/s")
+      + f"{totals['records'] / run_s:>12.0f}")
+print(f"\nthroughput: {totals['records']} records in {run_s:.1f} s {run_what} "
+      f"= {totals['records'] / run_s:.0f} records/s")
 print("\nrejection reasons (a record with two reasons counts under both):")
 for code, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
     print(f"  {code:<16}{count:>8}")
@@ -131,7 +204,7 @@ echo "== salesflow dlq stats"
 
 elapsed=$(echo "$(date +%s.%N) - $started" | bc)
 echo
-echo "demo finished in ${elapsed} s; worker log, sample data and stack log in $out"
+echo "demo finished in ${elapsed} s; salesflow's log, sample data and stack log in $out"
 if [ "$summary_status" -ne 0 ]; then
   echo "demo: the totals do not match expected.json (MISMATCH above)" >&2
   exit 1
