@@ -7,6 +7,7 @@
 # queue's maxReceiveCount, and still ends with exactly the right table and DLQ;
 # an init error for a bad rules file.
 source "$(dirname "$0")/lib/common.sh"
+source "$E2E_LIB/lambda.sh"
 
 # max-receive-count 3: the big file below needs more invocations than that.
 # A FIFO DLQ: the envelopes a resumed invocation sends again are dropped by
@@ -15,37 +16,6 @@ DLQ="$DLQ.fifo"
 SF_RESOURCES=(--bucket "$BUCKET" --table "$TABLE" --ledger-table "$LEDGER"
   --notification-queue "$NQUEUE" --poison-queue "$PQUEUE" --dlq "$DLQ")
 sf_init --max-receive-count 3 --fifo-dlq
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# Starts a local Lambda running `salesflow lambda` (extra salesflow options in
-# SF_LAMBDA_ARGS); NAME names its files. Sets LAMBDA_URL.
-start_lambda() { # NAME [lambda.js options...]
-  local name=$1 port
-  shift
-  port=$(free_port)
-  "$LOCALAWS_DIR/lambda" --pid-file "$WORK_DIR/$name.pid" --log-file "$WORK_DIR/$name.lambda.log" \
-    --port "$port" --function-name "salesflow-$name" --function-log "$WORK_DIR/$name.log" \
-    --task-root "$WORK_DIR" --memory 256 \
-    --env "AWS_ENDPOINT_URL_S3=$AWS_ENDPOINT_URL_S3" --env "AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS" \
-    --env "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --sqs-endpoint "$AWS_ENDPOINT_URL_SQS" \
-    "$@" -- "$SALESFLOW_BINARY" "${SF_RESOURCES[@]}" lambda "${SF_LAMBDA_ARGS[@]}" \
-    >"$WORK_DIR/$name.ready" 2>&1 || {
-    cat "$WORK_DIR/$name.ready"
-    fail "starting the local Lambda $name"
-  }
-  on_exit "'$LOCALAWS_DIR/stop' --pid-file '$WORK_DIR/$name.pid'"
-  LAMBDA_URL="http://127.0.0.1:$port"
-}
-stop_lambda() { "$LOCALAWS_DIR/stop" --pid-file "$WORK_DIR/$1.pid" >/dev/null; }
-status_of() { curl -sS "$LAMBDA_URL/status" | jq -c ".functions[\"salesflow-$1\"]"; }
-invoke() { # NAME PAYLOAD_FILE OUT -> prints the function error ("" when none)
-  "$AWS_CLI" --endpoint-url "$LAMBDA_URL" lambda invoke --function-name "salesflow-$1" \
-    --cli-binary-format raw-in-base64-out --payload "fileb://$2" "$3" --output json |
-    jq -r '.FunctionError // ""'
-}
-# The function's lines (the log's fourth column) that are JSON objects.
-function_lines() { cut -f4- "$WORK_DIR/$1.log" | grep -a '^{' || true; }
-
 SF_LAMBDA_ARGS=(--deadline-margin 2 --lease 10)
 
 # ---- direct invocations: an S3 event and an EventBridge event
@@ -69,7 +39,9 @@ jq -n --arg b "$BUCKET" --argjson size "$(stat -c %s "$WORK_DIR/up/direct-eb.jso
   resources: ["arn:aws:s3:::\($b)"], detail: {version: "0", bucket: {name: $b},
   object: {key: "direct-eb.json", size: $size}, reason: "PutObject"}}' >"$WORK_DIR/eb-event.json"
 
-start_lambda direct --timeout 30 --concurrency 1
+# A timeout far above the few seconds this takes: a loaded machine must not
+# turn it into a deadline stop.
+start_lambda direct --timeout 120 --concurrency 1
 expect_eq "S3 event: no function error" "" "$(invoke direct "$WORK_DIR/s3-event.json" "$WORK_DIR/s3-answer.json")"
 expect_eq "S3 event: the object settled" '{"objects":1,"settled":1}' "$(jq -c . "$WORK_DIR/s3-answer.json")"
 expect_eq "EventBridge event: no function error" "" "$(invoke direct "$WORK_DIR/eb-event.json" "$WORK_DIR/eb-answer.json")"
