@@ -6,7 +6,8 @@
 # with a Lambda-like environment (cwd /var/task, Lambda's LD_LIBRARY_PATH, no
 # host PATH). Inside, `bootstrap` prints the version, validates a file and
 # makes real AWS calls to the local stack (init, process), checked from outside
-# with the aws CLI. Also checked: the zip's layout and modes, that the bundled
+# with the aws CLI, and the local Lambda runs it as a function configured by
+# SALESFLOW_* variables. Also checked: the zip's layout and modes, that the bundled
 # libraries close over every DT_NEEDED, and the failure paths of the launcher
 # and of the CA bundle. The mounts go with the namespace on every exit path.
 # Not proven here: the real provided.al2023 kernel and its glibc 2.34.
@@ -178,7 +179,45 @@ sf process "s3://$BUCKET/in/orders.jsonl" >"$WORK_DIR/process.log" 2>&1 || {
   fail "process from the empty root"
 }
 ok "salesflow process from the empty root"
-check_accounting "$WORK_DIR/expected.json" --log "$WORK_DIR/process.log"
+
+# ---------------------------------------------------------------- the local Lambda
+
+# The package as Lambda runs it: the local Lambda starts bootstrap (through
+# enter-root.sh, in its own mount namespace chrooted into the root) with the
+# Runtime API, the function's environment and nothing else; the settings come
+# from SALESFLOW_* variables, as a deployed function's do. A direct S3 event.
+source "$E2E_LIB/lambda.sh"
+cat >"$WORK_DIR/enter-root.sh" <<'EOF'
+set -e
+root=$1
+mount --bind /proc "$root/proc"
+mount --rbind /dev "$root/dev"
+mount -t tmpfs -o size=64m,mode=1777 tmpfs "$root/tmp"
+exec /usr/bin/unshare --root="$root" --wd=/var/task /var/task/bootstrap
+EOF
+LAMBDA_COMMAND=(/usr/bin/unshare --mount --propagation private -- /bin/bash "$WORK_DIR/enter-root.sh" "$ROOT")
+start_lambda package --timeout 60 --concurrency 1 --env "SALESFLOW_BUCKET=$BUCKET" \
+  --env "SALESFLOW_TABLE=$TABLE" --env "SALESFLOW_LEDGER_TABLE=$LEDGER" \
+  --env "SALESFLOW_NOTIFICATION_QUEUE=$NQUEUE" --env "SALESFLOW_POISON_QUEUE=$PQUEUE" \
+  --env "SALESFLOW_DLQ=$DLQ"
+generate "$WORK_DIR/orders-lambda.jsonl" "in/orders-lambda.jsonl" 700 --reject-every 5 --prefix PL
+upload "$WORK_DIR/orders-lambda.jsonl" "in/orders-lambda.jsonl"
+etag=$(s3 s3api head-object --bucket "$BUCKET" --key in/orders-lambda.jsonl --output json | jq -r '.ETag | gsub("\""; "")')
+jq -n --arg b "$BUCKET" --arg e "$etag" --argjson size "$(stat -c %s "$WORK_DIR/orders-lambda.jsonl")" \
+  '{Records: [{eventVersion: "2.1", eventSource: "aws:s3", eventName: "ObjectCreated:Put",
+  s3: {bucket: {name: $b}, object: {key: "in/orders-lambda.jsonl", size: $size, eTag: $e}}}]}' \
+  >"$WORK_DIR/package-event.json"
+expect_eq "the packaged function: no function error" "" \
+  "$(invoke package "$WORK_DIR/package-event.json" "$WORK_DIR/package-answer.json")"
+expect_eq "the packaged function settled the object" '{"objects":1,"settled":1}' \
+  "$(jq -c . "$WORK_DIR/package-answer.json")"
+expect_match "its cold start is reported" 'Init Duration: [0-9.]+ ms' "$(grep -a REPORT "$WORK_DIR/package.log")"
+stop_lambda package
+expect_eq "the mounts of the function's root went with its namespace" 0 "$(grep -c "$WORK_DIR" /proc/self/mounts || true)"
+# Both files (process's and the function's), their object lines, the table
+# and the DLQ (aws CLI).
+cut -f4- "$WORK_DIR/package.log" >"$WORK_DIR/package-lines.log"
+check_accounting "$WORK_DIR/expected.json" --log "$WORK_DIR/process.log" --log "$WORK_DIR/package-lines.log"
 
 # ---------------------------------------------------------------- failure paths
 

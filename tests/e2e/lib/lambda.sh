@@ -6,18 +6,20 @@
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Starts a local Lambda running `salesflow lambda` (extra salesflow options in
-# SF_LAMBDA_ARGS); NAME names its files (WORK_DIR/NAME.log is the function
-# log). Sets LAMBDA_URL.
+# SF_LAMBDA_ARGS), or LAMBDA_COMMAND when that array is set; NAME names its
+# files (WORK_DIR/NAME.log is the function log). Sets LAMBDA_URL.
 start_lambda() { # NAME [lambda.js options...]
   local name=$1 port
   shift
   port=$(free_port)
+  local -a command=("$SALESFLOW_BINARY" "${SF_RESOURCES[@]}" lambda "${SF_LAMBDA_ARGS[@]}")
+  [ -z "${LAMBDA_COMMAND+set}" ] || command=("${LAMBDA_COMMAND[@]}")
   "$LOCALAWS_DIR/lambda" --pid-file "$WORK_DIR/$name.pid" --log-file "$WORK_DIR/$name.lambda.log" \
     --port "$port" --function-name "salesflow-$name" --function-log "$WORK_DIR/$name.log" \
     --task-root "$WORK_DIR" --memory 256 \
     --env "AWS_ENDPOINT_URL_S3=$AWS_ENDPOINT_URL_S3" --env "AWS_ENDPOINT_URL_SQS=$AWS_ENDPOINT_URL_SQS" \
     --env "AWS_ENDPOINT_URL_DYNAMODB=$AWS_ENDPOINT_URL_DYNAMODB" --sqs-endpoint "$AWS_ENDPOINT_URL_SQS" \
-    "$@" -- "$SALESFLOW_BINARY" "${SF_RESOURCES[@]}" lambda "${SF_LAMBDA_ARGS[@]}" \
+    "$@" -- "${command[@]}" \
     >"$WORK_DIR/$name.ready" 2>&1 || {
     cat "$WORK_DIR/$name.ready"
     fail "starting the local Lambda $name"
