@@ -6,7 +6,7 @@
 # itself first shows it fails on made-up logs that break each rule.
 source "$(dirname "$0")/lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
-: "${SALESFLOW_LOCALAWS_OPERATION_LOG:?the local AWS stack's operation log (tests/CMakeLists.txt)}"
+: "${SALESFLOW_LOCALAWS_OPERATION_LOG:?the operation log of the local AWS stack (tests/CMakeLists.txt)}"
 python3 "$here/least_privilege.py" --selftest "$DEPLOY_DIR" || fail "the judge missed a broken log (above)"
 set +e
 python3 "$here/least_privilege.py" "$SALESFLOW_LOCALAWS_OPERATION_LOG" "$DEPLOY_DIR" \
