@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 30
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench chaos lambda-package \
+.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo bench chaos lambda-package package \
   format tidy clean
 
 all: build
@@ -74,6 +74,17 @@ bench: build
 lambda-package: bootstrap
 	cmake -S . -B $(BUILD) -DSALESFLOW_WERROR=ON
 	cmake --build $(BUILD) -j $(JOBS) --target lambda-package
+
+# The artifacts, all in $(BUILD): the Lambda zip, the Debian package
+# salesflow_<version>_amd64.deb (packaging/deb; cpack) and the worker image of
+# deploy/Containerfile (buildah, offline) as the OCI archive salesflow-image.tar,
+# also tagged localhost/salesflow:<version> in buildah's store.
+package: bootstrap
+	cmake -S . -B $(BUILD) -DSALESFLOW_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS) --target salesflow lambda-package help-texts
+	cd $(BUILD) && cpack -G DEB
+	bash packaging/container/build-image.sh $(BUILD)/salesflow-lambda.zip \
+	  localhost/salesflow:$$($(BUILD)/salesflow --version | awk '{print $$NF}') $(BUILD)/salesflow-image.tar
 
 # Workers killed at random through a TCP fault proxy, then the exact check of
 # table and DLQ; not part of `test`, bounded by CHAOS_SECONDS (docs/reliability.md).

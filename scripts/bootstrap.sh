@@ -14,6 +14,7 @@ packages=(
   libexpected-dev libcpp-httplib-dev libre2-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   awscli jq python3 python3-yaml gzip procps zip unzip openssl
+  buildah dpkg-dev
 )
 
 sudo_cmd=()
