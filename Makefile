@@ -35,9 +35,10 @@ test-asan: bootstrap
 	# destructor frees it through the library; ASan reports that boundary, not a bug of ours.
 	# The moto subset checks the protocol against a second implementation; the
 	# normal build runs it, its memory safety is what every other test covers.
-	# The localaws suites test the local stack (Node), not a line of salesflow.
+	# The localaws suites test the local stack (Node), not a line of salesflow;
+	# the deploy suites check templates and the calls the normal build made.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:alloc_dealloc_mismatch=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) -LE '^(moto|localaws)$$'
+	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) -LE '^(moto|localaws|deploy)$$'
 
 # The unit suites of the layers with threads (base, aws, pipeline, app), the
 # live pipeline tests and the stop-under-load test again under ThreadSanitizer
