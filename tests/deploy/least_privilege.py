@@ -15,7 +15,8 @@ so) are mapped to IAM actions and to the resources of deploy/salesflow.yaml
     function's own) -- always checked;
   - every grant that names operations must have been used -- checked only
     when every e2e test that runs a worker or the function ran in the stack's
-    lifetime (a ctest subset cannot tell an unused grant from an untested
+    lifetime (a test that failed half-way counts as run: its missing calls
+    then show as unused grants, and the message says so) (a ctest subset cannot tell an unused grant from an untested
     one: it says which tests were missing and checks the first part only).
 
 Exit 0 passed, 1 failed, 77 nothing to judge (no worker or function ran).
@@ -128,7 +129,9 @@ def judge(lines, grants, required_tests):
                 continue
             errors.append(f"{g['policy']} policy grants {g['action']} on {g['resource']}, which "
                           f"no {' or '.join(commands)} call of the whole e2e suite needed: "
-                          "remove it from deploy/iam-policy.json and the templates")
+                          "remove it from deploy/iam-policy.json and the templates; or, if an "
+                          "e2e test failed in this run, its later calls are missing: fix that "
+                          "test first")
     return errors, notes, full, calls
 
 
