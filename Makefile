@@ -8,7 +8,7 @@ BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 30
 CTEST_FLAGS ?= --output-on-failure -j $(JOBS)
 
-.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo demo-lambda bench chaos lambda-package \
+.PHONY: all bootstrap build check test test-asan test-tsan fuzz demo demo-lambda bench chaos lambda-package package \
   format tidy clean
 
 all: build
@@ -35,9 +35,10 @@ test-asan: bootstrap
 	# destructor frees it through the library; ASan reports that boundary, not a bug of ours.
 	# The moto subset checks the protocol against a second implementation; the
 	# normal build runs it, its memory safety is what every other test covers.
-	# The localaws suites test the local stack (Node), not a line of salesflow.
+	# The localaws suites test the local stack (Node), not a line of salesflow;
+	# the deploy suites check templates and the calls the normal build made.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:alloc_dealloc_mismatch=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) -LE '^(moto|localaws)$$'
+	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) -LE '^(moto|localaws|deploy)$$'
 
 # The unit suites of the layers with threads (base, aws, pipeline, app), the
 # live pipeline tests and the stop-under-load test again under ThreadSanitizer
@@ -79,6 +80,17 @@ bench: build
 lambda-package: bootstrap
 	cmake -S . -B $(BUILD) -DSALESFLOW_WERROR=ON
 	cmake --build $(BUILD) -j $(JOBS) --target lambda-package
+
+# The artifacts, all in $(BUILD): the Lambda zip, the Debian package
+# salesflow_<version>_amd64.deb (packaging/deb; cpack) and the worker image of
+# deploy/Containerfile (buildah, offline) as the OCI archive salesflow-image.tar,
+# also tagged localhost/salesflow:<version> in buildah's store.
+package: bootstrap
+	cmake -S . -B $(BUILD) -DSALESFLOW_WERROR=ON
+	cmake --build $(BUILD) -j $(JOBS) --target salesflow lambda-package help-texts
+	cd $(BUILD) && cpack -G DEB
+	bash packaging/container/build-image.sh $(BUILD)/salesflow-lambda.zip \
+	  localhost/salesflow:$$($(BUILD)/salesflow --version | awk '{print $$NF}') $(BUILD)/salesflow-image.tar
 
 # Workers killed at random through a TCP fault proxy, then the exact check of
 # table and DLQ; not part of `test`, bounded by CHAOS_SECONDS (docs/reliability.md).

@@ -13,7 +13,8 @@ packages=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   libexpected-dev libcpp-httplib-dev libre2-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
-  awscli jq python3 gzip procps zip unzip openssl
+  awscli jq python3 python3-yaml gzip procps zip unzip openssl
+  buildah dpkg-dev
 )
 
 sudo_cmd=()
@@ -60,5 +61,24 @@ if [ -f "$localaws/package-lock.json" ]; then
   else
     echo "bootstrap: tools/localaws/node_modules up to date"
   fi
+fi
+# cfn-lint (the deploy.cfn_lint test) is no Debian 12 package: pipx installs
+# the pinned release into ~/.local/bin, where the test also looks for it.
+cfn_lint_version=1.51.0
+if command -v cfn-lint >/dev/null || [ -x "$HOME/.local/bin/cfn-lint" ]; then
+  echo "bootstrap: cfn-lint present"
+else
+  if ! command -v pipx >/dev/null; then
+    echo "bootstrap: installing pipx (for cfn-lint $cfn_lint_version)"
+    export DEBIAN_FRONTEND=noninteractive
+    "${sudo_cmd[@]}" apt-get update -qq
+    "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends pipx >/dev/null
+  fi
+  echo "bootstrap: pipx install cfn-lint==$cfn_lint_version"
+  pipx install --quiet "cfn-lint==$cfn_lint_version" || {
+    echo "bootstrap: cannot install cfn-lint $cfn_lint_version with pipx (no network to PyPI?);" \
+      "install it by hand (pipx or pip install cfn-lint==$cfn_lint_version): the deploy.cfn_lint test needs it" >&2
+    exit 2
+  }
 fi
 echo "bootstrap: done"

@@ -8,6 +8,7 @@
 
 #include "app/commands.hpp"
 #include "app/settings.hpp"
+#include "aws/user_agent.hpp"
 
 namespace salesflow::app {
 
@@ -38,6 +39,13 @@ int run_cli(int argc, char** argv) {
   add_dlq_command(cli, settings, status);
   add_lambda_command(cli, settings, status);
   const EnvironmentOptions environment(cli);  // after every option is added
+  // Before any command runs (they run in their subcommands' callbacks): every
+  // request names salesflow, its version and the command that sent it.
+  cli.parse_complete_callback([&cli] {
+    const auto commands = cli.get_subcommands();
+    aws::set_user_agent(fmt::format("salesflow/{} command/{}", SALESFLOW_VERSION,
+                                    commands.empty() ? "none" : commands.front()->get_name()));
+  });
 
   // A warning, not an error: scripts keep variables of their own under the prefix.
   if (const auto unknown = environment.unknown_variables(environ); !unknown.empty()) {

@@ -10,16 +10,19 @@ import { createS3SqsService } from "./lib/s3sqs.js";
 import { createDynamoDbService } from "./lib/dynamodb.js";
 import { createAdminService } from "./lib/admin.js";
 import { runMain } from "./lib/run-main.js";
+import { openOperationLog } from "./lib/operation-log.js";
 
 const HOST = "127.0.0.1";
-const USAGE = `usage: server.js [--s3-sqs-port P] [--dynamodb-port P] [--admin-port P] [--path DIR] [--fault-seed N] [--self-check]
+const USAGE = `usage: server.js [--s3-sqs-port P] [--dynamodb-port P] [--admin-port P] [--path DIR] [--fault-seed N] [--operation-log F] [--self-check]
   ports default to $LOCALAWS_S3_SQS_PORT, $LOCALAWS_DYNAMODB_PORT, $LOCALAWS_ADMIN_PORT or 4566/4567/4568
   --path DIR      keep DynamoDB tables on disk in DIR (default: in memory)
   --fault-seed N  seed (0..4294967295) of the fault rules' random draws; default
                   $LOCALAWS_FAULT_SEED, else a fresh one; shown in the READY line
+  --operation-log F  write one JSON line per served call to F (service, operation,
+                  targets, S3 key, User-Agent); default $LOCALAWS_OPERATION_LOG, else none
   --self-check    check the fauxqs S3 hook, print the result and exit (0 when it works)
 env: AWS_REGION (default us-east-1), LOCALAWS_FAULTS (JSON fault rules active from the start),
-     LOCALAWS_FAULT_SEED`;
+     LOCALAWS_FAULT_SEED, LOCALAWS_OPERATION_LOG`;
 
 function log(line) {
   process.stderr.write(`${new Date().toISOString()} localaws: ${line}\n`);
@@ -49,6 +52,7 @@ async function main() {
       "admin-port": { type: "string" },
       path: { type: "string" },
       "fault-seed": { type: "string" },
+      "operation-log": { type: "string" },
       "self-check": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -74,7 +78,18 @@ async function main() {
     return 2;
   }
   log(`fault seed ${faultSeed}`);
-  const faults = new FaultSet({ seed: faultSeed });
+  let onCall;
+  const operationLog = values["operation-log"] ?? env.LOCALAWS_OPERATION_LOG;
+  if (operationLog) {
+    try {
+      onCall = openOperationLog(operationLog);
+    } catch (err) {
+      log(`--operation-log ${operationLog}: cannot open it: ${err.message}`);
+      return 2;
+    }
+    log(`operation log ${operationLog}`);
+  }
+  const faults = new FaultSet({ seed: faultSeed, onCall });
   if (env.LOCALAWS_FAULTS) {
     try {
       faults.replace(JSON.parse(env.LOCALAWS_FAULTS));

@@ -83,7 +83,7 @@ export function createDynamoDbService({ faults, logger, dataPath, createTableMs 
       body = undefined;
     }
     const forward = { method: req.method, url: req.url, headers: req.headers, body: raw };
-    const rule = req.method === "POST" ? faults.pick({ service: "dynamodb", operation, targets: tablesOf(body) }) : undefined;
+    const rule = req.method === "POST" ? faults.pick({ service: "dynamodb", operation, targets: tablesOf(body), agent: req.headers["user-agent"] }) : undefined;
     let unprocessed = {};
     switch (rule?.effect) {
       case "stall_ms":

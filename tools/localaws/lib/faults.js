@@ -140,8 +140,11 @@ export class FaultSet {
 
   // `seed`: the set's seed, from which rules added without one derive theirs;
   // a fresh one when not given (printed at start and shown by list()).
-  constructor({ seed } = {}) {
+  // `onCall`: told of every call pick() sees (the operation log).
+  #onCall;
+  constructor({ seed, onCall } = {}) {
     this.#seed = seed === undefined ? freshSeed() : parseSeed(seed);
+    this.#onCall = onCall;
   }
 
   get seed() {
@@ -185,9 +188,10 @@ export class FaultSet {
   }
 
   // Returns the rule that fires for this call, or undefined. call =
-  // {service, operation, targets: [names]}. The first rule in list order that
+  // {service, operation, targets: [names], key?, agent?}. The first rule in list order that
   // matches and triggers wins; a count rule counts only calls it matched.
   pick(call) {
+    this.#onCall?.(call);
     for (const rule of this.#rules) {
       if (rule.service !== call.service) continue;
       if (rule.operation !== undefined && rule.operation !== call.operation) continue;

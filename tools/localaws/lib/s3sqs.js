@@ -159,8 +159,9 @@ export async function createS3SqsService({ region, faults, logger, hookDisabled 
   }
 
   async function handleS3(req, res) {
-    const { operation, bucket } = classifyS3(req.method, req.url, req.headers);
-    const rule = faults.pick({ service: "s3", operation, targets: [bucket] });
+    const { operation, bucket, key } = classifyS3(req.method, req.url, req.headers);
+    const agent = req.headers["user-agent"];
+    const rule = faults.pick({ service: "s3", operation, targets: [bucket], key, agent });
     if (rule && !(await applyCommonFault(rule, req, res, "s3"))) return;
     if (operation.endsWith("NotificationConfiguration")) return handleNotificationApi(req, res, operation, bucket);
     if (operation.endsWith("BucketVersioning")) return handleVersioningApi(req, res, operation, bucket);
@@ -192,7 +193,7 @@ export async function createS3SqsService({ region, faults, logger, hookDisabled 
       }
       if (typeof body.QueueName === "string") targets.push(body.QueueName);
     }
-    const rule = faults.pick({ service: "sqs", operation, targets });
+    const rule = faults.pick({ service: "sqs", operation, targets, agent: req.headers["user-agent"] });
     if (rule && !(await applyCommonFault(rule, req, res, "sqs"))) return;
     const headers = { ...req.headers };
     delete headers["content-length"];
