@@ -11,7 +11,7 @@
 #include <map>
 #include <set>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/commands.hpp"
 
 namespace salesflow::app {
@@ -97,7 +97,7 @@ EnvelopeView view_of(const std::string& body) {
 
 // Hands received messages back (visibility 0); says on stderr how many could
 // not be, which reappear when their visibility timeout ends.
-void hand_back(AwsContext& aws, const std::string& url,
+void hand_back(AwsClients& aws, const std::string& url,
                const std::vector<aws::VisibilityChange>& release) {
   std::size_t failed = 0;
   std::string first_error;
@@ -126,7 +126,7 @@ void hand_back(AwsContext& aws, const std::string& url,
 
 // Receives up to `limit` distinct messages, then makes them all visible again
 // (also when a receive fails part way).
-tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsContext& aws,
+tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsClients& aws,
                                                              const std::string& url,
                                                              std::size_t limit) {
   std::vector<aws::SqsMessage> seen;
@@ -193,7 +193,7 @@ Collapsed collapse(const std::vector<aws::SqsMessage>& messages) {
 }
 
 int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
-  auto aws = AwsContext::create(settings);
+  auto aws = AwsClients::create(settings);
   if (!aws) {
     fmt::print(stderr, "salesflow dlq: {}\n", aws.error());
     return kExitUsage;

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/commands.hpp"
 #include "aws/service_json.hpp"
 #include "core/envelope.hpp"
@@ -39,7 +39,7 @@ std::string queue_policy(const std::string& queue_arn, const std::string& bucket
 // `create_only` attributes are given at creation only (SQS refuses to change
 // FifoQueue on an existing queue).
 tl::expected<std::string, std::string> ensure_queue(
-    AwsContext& aws, const std::string& name, std::map<std::string, std::string> attributes,
+    AwsClients& aws, const std::string& name, std::map<std::string, std::string> attributes,
     std::string_view what, const std::map<std::string, std::string>& create_only = {}) {
   if (auto existing = aws.sqs().get_queue_url(name)) {
     if (auto updated = aws.sqs().set_queue_attributes(*existing, std::move(attributes)); !updated) {
@@ -57,7 +57,7 @@ tl::expected<std::string, std::string> ensure_queue(
   return *url;
 }
 
-tl::expected<std::string, std::string> queue_arn(AwsContext& aws, const std::string& url) {
+tl::expected<std::string, std::string> queue_arn(AwsClients& aws, const std::string& url) {
   auto attributes = aws.sqs().get_queue_attributes(url, {"QueueArn"});
   if (!attributes) {
     return tl::make_unexpected(attributes.error().to_string());
@@ -69,7 +69,7 @@ tl::expected<std::string, std::string> queue_arn(AwsContext& aws, const std::str
   return found->second;
 }
 
-tl::expected<void, std::string> ensure_table(AwsContext& aws, aws::CreateTableRequest request,
+tl::expected<void, std::string> ensure_table(AwsClients& aws, aws::CreateTableRequest request,
                                              std::string_view what) {
   const std::string name = request.table;
   auto created = aws.dynamodb().create_table(std::move(request));
@@ -96,11 +96,11 @@ tl::expected<void, std::string> run_init(const Settings& settings, const InitOpt
         "every command)",
         settings.resources.dlq));
   }
-  auto context = AwsContext::create(settings);
-  if (!context) {
-    return tl::make_unexpected(context.error());
+  auto clients = AwsClients::create(settings);
+  if (!clients) {
+    return tl::make_unexpected(clients.error());
   }
-  AwsContext& aws = **context;
+  AwsClients& aws = **clients;
   const auto& r = settings.resources;
 
   // The notification must never announce salesflow's own offload objects

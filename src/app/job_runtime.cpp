@@ -41,7 +41,7 @@ std::string JobRuntime::make_owner() {
 }
 
 tl::expected<std::unique_ptr<JobRuntime>, std::string> JobRuntime::create(
-    AwsContext& aws, const Settings& settings, const core::Rules& rules,
+    AwsClients& aws, const Settings& settings, const core::Rules& rules,
     pipeline::Observer* observer) {
   auto dlq = aws.queue_url(settings.resources.dlq);
   if (!dlq) {
@@ -50,7 +50,7 @@ tl::expected<std::unique_ptr<JobRuntime>, std::string> JobRuntime::create(
   return std::make_unique<JobRuntime>(aws, settings, rules, *dlq, observer);
 }
 
-JobRuntime::JobRuntime(AwsContext& aws, const Settings& settings, const core::Rules& rules,
+JobRuntime::JobRuntime(AwsClients& aws, const Settings& settings, const core::Rules& rules,
                        std::string dlq_url, pipeline::Observer* observer)
     : ledger_(aws.dynamodb(), settings.resources.ledger_table, make_owner(),
               std::chrono::seconds(settings.lease_s)),

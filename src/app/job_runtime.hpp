@@ -6,7 +6,7 @@
 #include <string>
 #include <tl/expected.hpp>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/settings.hpp"
 #include "pipeline/dynamodb_sink.hpp"
 #include "pipeline/ledger.hpp"
@@ -21,10 +21,10 @@ class JobRuntime {
   // Resolves the DLQ's URL; errors are one line. `observer` (borrowed, may be
   // null) is told what happens to every object run with this environment.
   [[nodiscard]] static tl::expected<std::unique_ptr<JobRuntime>, std::string> create(
-      AwsContext& aws, const Settings& settings, const core::Rules& rules,
+      AwsClients& aws, const Settings& settings, const core::Rules& rules,
       pipeline::Observer* observer);
 
-  JobRuntime(AwsContext& aws, const Settings& settings, const core::Rules& rules,
+  JobRuntime(AwsClients& aws, const Settings& settings, const core::Rules& rules,
              std::string dlq_url, pipeline::Observer* observer);
 
   pipeline::JobEnvironment& environment() { return environment_; }

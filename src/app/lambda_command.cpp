@@ -20,7 +20,7 @@
 #include <mutex>
 #include <thread>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/commands.hpp"
 #include "app/job_runtime.hpp"
 #include "app/observe.hpp"
@@ -105,7 +105,7 @@ class LambdaFunction {
   };
 
  public:
-  LambdaFunction(const Settings& settings, core::Rules rules, AwsContext& aws, JobRuntime& runtime,
+  LambdaFunction(const Settings& settings, core::Rules rules, AwsClients& aws, JobRuntime& runtime,
                  Observers& observers)
       : settings_(settings),
         rules_(std::move(rules)),
@@ -412,7 +412,7 @@ class LambdaFunction {
 
   const Settings& settings_;
   core::Rules rules_;
-  AwsContext& aws_;
+  AwsClients& aws_;
   JobRuntime& runtime_;
   Observers& observers_;
   std::vector<std::unique_ptr<core::RecordValidator>> validators_;
@@ -454,7 +454,7 @@ int run_lambda(const Settings& settings) {
   if (!rules) {
     return init_failed("Salesflow.InvalidRules", rules.error());
   }
-  auto aws = AwsContext::create(settings, observers.request_observer());
+  auto aws = AwsClients::create(settings, observers.request_observer());
   if (!aws) {
     return init_failed("Salesflow.InvalidAwsConfiguration", aws.error());
   }

@@ -7,7 +7,7 @@
 #include <mutex>
 #include <thread>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/commands.hpp"
 #include "app/job_runtime.hpp"
 #include "app/observe.hpp"
@@ -49,7 +49,7 @@ struct Target {
   std::uint64_t size = 0;
 };
 
-tl::expected<std::vector<Target>, std::string> expand(AwsContext& aws,
+tl::expected<std::vector<Target>, std::string> expand(AwsClients& aws,
                                                       const ProcessOptions& options) {
   std::vector<Target> targets;
   for (const auto& url : options.urls) {
@@ -97,7 +97,7 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
     fmt::print(stderr, "salesflow process: {}\n", rules.error());
     return kExitUsage;
   }
-  auto aws = AwsContext::create(settings, observers.request_observer());
+  auto aws = AwsClients::create(settings, observers.request_observer());
   if (!aws) {
     fmt::print(stderr, "salesflow process: {}\n", aws.error());
     return kExitUsage;

@@ -65,14 +65,14 @@ std::optional<aws::Result<std::vector<aws::SqsMessage>>> receive_interruptibly(
 }  // namespace
 
 struct Worker::State {
-  State(AwsContext& aws_context, const Settings& worker_settings, core::Rules worker_rules,
+  State(AwsClients& aws_clients, const Settings& worker_settings, core::Rules worker_rules,
         pipeline::Observer& worker_observer)
-      : aws(aws_context),
+      : aws(aws_clients),
         settings(worker_settings),
         rules(std::move(worker_rules)),
         observer(worker_observer) {}
 
-  AwsContext& aws;
+  AwsClients& aws;
   Settings settings;
   core::Rules rules;
   pipeline::Observer& observer;
@@ -278,7 +278,7 @@ struct Worker::State {
   }
 };
 
-Worker::Worker(AwsContext& aws, const Settings& settings, core::Rules rules,
+Worker::Worker(AwsClients& aws, const Settings& settings, core::Rules rules,
                pipeline::Observer& observer)
     : state_(std::make_unique<State>(aws, settings, std::move(rules), observer)) {}
 

@@ -14,7 +14,7 @@
 #include <functional>
 #include <string>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/settings.hpp"
 #include "pipeline/object_job.hpp"
 #include "pipeline/observer.hpp"
@@ -33,7 +33,7 @@ class Worker {
  public:
   // `observer` (borrowed) is told about every notification and object, and
   // gets the worker's notes.
-  Worker(AwsContext& aws, const Settings& settings, core::Rules rules,
+  Worker(AwsClients& aws, const Settings& settings, core::Rules rules,
          pipeline::Observer& observer);
   ~Worker();
   Worker(const Worker&) = delete;

@@ -2,7 +2,7 @@
 
 #include <fmt/core.h>
 
-#include "app/aws_context.hpp"
+#include "app/aws_clients.hpp"
 #include "app/commands.hpp"
 #include "app/observe.hpp"
 #include "app/signals.hpp"
@@ -31,7 +31,7 @@ int run_worker(const Settings& settings) {
     fmt::print(stderr, "salesflow worker: {}\n", rules.error());
     return kExitUsage;
   }
-  auto aws = AwsContext::create(settings, observers.request_observer());
+  auto aws = AwsClients::create(settings, observers.request_observer());
   if (!aws) {
     fmt::print(stderr, "salesflow worker: {}\n", aws.error());
     return kExitUsage;

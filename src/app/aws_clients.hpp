@@ -1,7 +1,12 @@
 #pragma once
-// The AWS clients of one salesflow process, built from the standard AWS
-// environment and the command's settings: one HTTP client (one I/O thread,
-// one connection pool), one credentials chain, and the three service clients.
+// AwsClients: the AWS clients of one salesflow process, built from one
+// configuration (the standard AWS environment and the command's settings,
+// resolved into an aws::AwsConfig). It owns what the clients share, one HTTP
+// client (one I/O thread, one connection pool) and one credentials chain, and
+// the three service clients built on them; each client holds its own
+// aws::ClientConfig and aws::ServiceRuntime (src/aws/service.hpp). A command
+// makes one and lends it to everything that calls AWS: the jobs' ledger and
+// sinks, the worker, the Lambda function.
 
 #include <memory>
 #include <optional>
@@ -17,20 +22,20 @@
 
 namespace salesflow::app {
 
-class AwsContext {
+class AwsClients {
  public:
   // Errors are one line for the user (no region, a bad endpoint URL, ...).
   // `observer`, when given, is told about every AWS call (metrics).
-  [[nodiscard]] static tl::expected<std::unique_ptr<AwsContext>, std::string> create(
+  [[nodiscard]] static tl::expected<std::unique_ptr<AwsClients>, std::string> create(
       const Settings& settings, std::shared_ptr<aws::RequestObserver> observer = nullptr);
-  AwsContext() = default;  // empty; use create()
+  AwsClients() = default;  // empty; use create()
   // Shuts the HTTP client down first (every pending call completed, the I/O
   // thread joined), also when in-flight calls still share it: no AWS
-  // completion or request observer runs once the context is gone, so what
+  // completion or request observer runs once the clients are gone, so what
   // they call (metrics, sinks) may be destroyed right after it.
-  ~AwsContext();
-  AwsContext(const AwsContext&) = delete;
-  AwsContext& operator=(const AwsContext&) = delete;
+  ~AwsClients();
+  AwsClients(const AwsClients&) = delete;
+  AwsClients& operator=(const AwsClients&) = delete;
 
   const aws::AwsConfig& config() const { return config_; }
   aws::S3Client& s3() { return *s3_; }
