@@ -1,5 +1,7 @@
 #include "app/aws_clients.hpp"
 
+#include <utility>
+
 namespace salesflow::app {
 
 tl::expected<std::unique_ptr<AwsClients>, std::string> AwsClients::create(
@@ -76,6 +78,41 @@ tl::expected<std::string, std::string> AwsClients::queue_url(const std::string& 
     return tl::make_unexpected("queue " + name + ": " + url.error().to_string());
   }
   return *url;
+}
+
+namespace {
+
+pipeline::JobOptions job_options(const Settings& settings, std::string dlq_url,
+                                 pipeline::Observer* observer) {
+  pipeline::JobOptions options;
+  options.ledger_table = settings.resources.ledger_table;
+  options.lease = std::chrono::seconds(settings.lease_s);
+  options.dlq_url = std::move(dlq_url);
+  options.items.table = settings.resources.table;
+  options.items.reject_conflicts = settings.on_conflict == ConflictMode::reject;
+  pipeline::ProcessorOptions& processor = options.processor;
+  processor.observer = observer;
+  processor.reader = reader_options(settings);
+  processor.max_requests_in_flight = static_cast<std::size_t>(settings.requests_in_flight);
+  processor.checkpoint_every = settings.checkpoint_every;
+  processor.keep_raw_for_conflicts = settings.on_conflict == ConflictMode::reject;
+  processor.envelopes.max_message_bytes = settings.dlq_max_message_bytes;
+  processor.envelopes.offload_bucket = settings.resources.offload_bucket_name();
+  processor.envelopes.offload_prefix = settings.resources.offload_prefix;
+  return options;
+}
+
+}  // namespace
+
+tl::expected<std::unique_ptr<pipeline::JobEnvironment>, std::string> make_job_environment(
+    AwsClients& aws, const Settings& settings, core::Rules rules, pipeline::Observer* observer) {
+  auto dlq = aws.queue_url(settings.resources.dlq);
+  if (!dlq) {
+    return tl::make_unexpected(dlq.error());
+  }
+  return std::make_unique<pipeline::JobEnvironment>(
+      pipeline::JobClients{aws.s3(), aws.dynamodb(), aws.sqs()}, std::move(rules),
+      job_options(settings, std::move(*dlq), observer));
 }
 
 }  // namespace salesflow::app

@@ -5,8 +5,8 @@
 // client (one I/O thread, one connection pool) and one credentials chain, and
 // the three service clients built on them; each client holds its own
 // aws::ClientConfig and aws::ServiceRuntime (src/aws/service.hpp). A command
-// makes one and lends it to everything that calls AWS: the jobs' ledger and
-// sinks, the worker, the Lambda function.
+// makes one and lends it to everything that calls AWS: the job environment
+// (pipeline::JobEnvironment), the worker, the Lambda function.
 
 #include <memory>
 #include <optional>
@@ -19,6 +19,9 @@
 #include "aws/http_client.hpp"
 #include "aws/s3.hpp"
 #include "aws/sqs.hpp"
+#include "core/rules.hpp"
+#include "pipeline/job_environment.hpp"
+#include "pipeline/observer.hpp"
 
 namespace salesflow::app {
 
@@ -54,5 +57,14 @@ class AwsClients {
   std::optional<aws::DynamoDbClient> dynamodb_;
   std::optional<aws::SqsClient> sqs_;
 };
+
+// The job environment of a command that runs objects (worker, process,
+// lambda) on these clients: the settings translated into
+// pipeline::JobOptions, the DLQ's URL resolved (an error, one line, when it
+// cannot be). `observer` (borrowed, may be null) is told what happens to every
+// object run with it; `aws` must outlive it.
+[[nodiscard]] tl::expected<std::unique_ptr<pipeline::JobEnvironment>, std::string>
+make_job_environment(AwsClients& aws, const Settings& settings, core::Rules rules,
+                     pipeline::Observer* observer);
 
 }  // namespace salesflow::app

@@ -22,7 +22,6 @@
 
 #include "app/aws_clients.hpp"
 #include "app/commands.hpp"
-#include "app/job_runtime.hpp"
 #include "app/observe.hpp"
 #include "aws/lambda_runtime.hpp"
 #include "base/fatal.hpp"
@@ -105,16 +104,12 @@ class LambdaFunction {
   };
 
  public:
-  LambdaFunction(const Settings& settings, core::Rules rules, AwsClients& aws, JobRuntime& runtime,
+  LambdaFunction(const Settings& settings, AwsClients& aws, pipeline::JobEnvironment& jobs,
                  Observers& observers)
-      : settings_(settings),
-        rules_(std::move(rules)),
-        aws_(aws),
-        runtime_(runtime),
-        observers_(observers) {
+      : settings_(settings), aws_(aws), jobs_(jobs), observers_(observers) {
     // One validator per object thread, made once and reused by every warm invocation.
     for (int i = 0; i < settings_.objects_in_flight; ++i) {
-      validators_.push_back(std::make_unique<core::RecordValidator>(rules_));
+      validators_.push_back(std::make_unique<core::RecordValidator>(jobs_.rules()));
     }
   }
 
@@ -218,8 +213,8 @@ class LambdaFunction {
           lease_id = claimed_version.ledger_id();
           leases.emplace(lease_id, Lease{claimed_version, lost});
         };
-        const auto result = pipeline::run_object_job(runtime_.environment(), validator, version,
-                                                     task.event.size, &stop, lost.get(), claimed);
+        const auto result = pipeline::run_object_job(jobs_, validator, version, task.event.size,
+                                                     &stop, lost.get(), claimed);
         const std::scoped_lock lock(mutex);
         if (!lease_id.empty()) {
           leases.erase(lease_id);
@@ -279,7 +274,7 @@ class LambdaFunction {
 
   void renew(const std::vector<Lease>& held) {
     for (const auto& lease : held) {
-      auto renewed = runtime_.ledger().renew(lease.version);
+      auto renewed = jobs_.ledger().renew(lease.version);
       if (!renewed) {
         note(pipeline::Severity::warn, "renewing the lease of " + lease.version.ledger_id() +
                                            " failed: " + renewed.error().to_string() +
@@ -411,9 +406,8 @@ class LambdaFunction {
   }
 
   const Settings& settings_;
-  core::Rules rules_;
   AwsClients& aws_;
-  JobRuntime& runtime_;
+  pipeline::JobEnvironment& jobs_;
   Observers& observers_;
   std::vector<std::unique_ptr<core::RecordValidator>> validators_;
   std::map<std::string, std::string> queue_urls_;  // by queue ARN
@@ -458,11 +452,11 @@ int run_lambda(const Settings& settings) {
   if (!aws) {
     return init_failed("Salesflow.InvalidAwsConfiguration", aws.error());
   }
-  auto job_runtime = JobRuntime::create(**aws, settings, *rules, &observers.observer());
-  if (!job_runtime) {
-    return init_failed("Salesflow.MissingResource", job_runtime.error());
+  auto jobs = make_job_environment(**aws, settings, std::move(*rules), &observers.observer());
+  if (!jobs) {
+    return init_failed("Salesflow.MissingResource", jobs.error());
   }
-  LambdaFunction lambda(settings, std::move(*rules), **aws, **job_runtime, observers);
+  LambdaFunction lambda(settings, **aws, **jobs, observers);
   observers.note(pipeline::Severity::info,
                  fmt::format("lambda runtime ready: table {}, DLQ {}", settings.resources.table,
                              settings.resources.dlq));

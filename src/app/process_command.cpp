@@ -9,7 +9,6 @@
 
 #include "app/aws_clients.hpp"
 #include "app/commands.hpp"
-#include "app/job_runtime.hpp"
 #include "app/observe.hpp"
 #include "app/progress.hpp"
 #include "app/signals.hpp"
@@ -113,16 +112,16 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
   }
 
   progress.begin(fmt::format("{} object(s)", targets->size()), total_bytes);
-  auto runtime = JobRuntime::create(**aws, settings, *rules, &observers.observer());
-  if (!runtime) {
-    fmt::print(stderr, "salesflow process: {}\n", runtime.error());
+  auto jobs = make_job_environment(**aws, settings, std::move(*rules), &observers.observer());
+  if (!jobs) {
+    fmt::print(stderr, "salesflow process: {}\n", jobs.error());
     return kExitUsage;
   }
   std::mutex mutex;
   std::size_t next = 0;
   int failures = 0;
   const auto work = [&] {
-    core::RecordValidator validator(*rules);
+    core::RecordValidator validator((*jobs)->rules());
     for (;;) {
       Target target;
       {
@@ -132,8 +131,8 @@ int run_process(const Settings& settings, const ProcessOptions& options) {
         }
         target = (*targets)[next++];
       }
-      const auto result = pipeline::run_object_job((*runtime)->environment(), validator,
-                                                   target.version, target.size, &signals.stop());
+      const auto result =
+          pipeline::run_object_job(**jobs, validator, target.version, target.size, &signals.stop());
       if (!pipeline::settles_notification(result.outcome)) {
         const std::scoped_lock lock(mutex);
         ++failures;

@@ -10,7 +10,6 @@
 #include <mutex>
 #include <thread>
 
-#include "app/job_runtime.hpp"
 #include "app/metrics.hpp"
 #include "base/fatal.hpp"
 
@@ -77,7 +76,7 @@ struct Worker::State {
   core::Rules rules;
   pipeline::Observer& observer;
   std::string queue_url;
-  std::unique_ptr<JobRuntime> runtime;
+  std::unique_ptr<pipeline::JobEnvironment> jobs;  // made by run()
 
   std::mutex mutex;
   std::condition_variable changed;
@@ -153,7 +152,7 @@ struct Worker::State {
   }
 
   void object_loop() {
-    core::RecordValidator validator(rules);
+    core::RecordValidator validator(jobs->rules());
     for (;;) {
       ObjectTask task;
       {
@@ -178,9 +177,8 @@ struct Worker::State {
         lease_id = claimed_version.ledger_id();
         leases.emplace(lease_id, Lease{claimed_version, lease_lost});
       };
-      const pipeline::JobResult result =
-          pipeline::run_object_job(runtime->environment(), validator, version, task.event.size,
-                                   &interrupt, lease_lost.get(), claimed);
+      const pipeline::JobResult result = pipeline::run_object_job(
+          *jobs, validator, version, task.event.size, &interrupt, lease_lost.get(), claimed);
       {
         const std::scoped_lock lock(mutex);
         if (!lease_id.empty()) {
@@ -226,7 +224,7 @@ struct Worker::State {
         }
       }
       for (const auto& lease : objects) {
-        auto renewed = runtime->ledger().renew(lease.version);
+        auto renewed = jobs->ledger().renew(lease.version);
         if (!renewed) {
           // Not lost yet: the next renewal or checkpoint tries again within the lease.
           note(pipeline::Severity::warn, "renewing the lease of " + lease.version.ledger_id() +
@@ -291,11 +289,11 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
     return tl::make_unexpected(queue.error());
   }
   s.queue_url = *queue;
-  auto runtime = JobRuntime::create(s.aws, s.settings, s.rules, &s.observer);
-  if (!runtime) {
-    return tl::make_unexpected(runtime.error());
+  auto jobs = make_job_environment(s.aws, s.settings, s.rules, &s.observer);
+  if (!jobs) {
+    return tl::make_unexpected(jobs.error());
   }
-  s.runtime = std::move(*runtime);
+  s.jobs = std::move(*jobs);
 
   std::vector<std::thread> threads;
   threads.reserve(static_cast<std::size_t>(s.settings.objects_in_flight));

@@ -57,6 +57,13 @@ class RequestObserver {
                                               std::chrono::seconds valid_for) = 0;
 };
 
+// ClientConfig: the configuration of one service client, what it is given
+// and never changes: the shared HTTP client and credentials chain, the region,
+// the endpoint, the retry policy and the request observer. The process-wide
+// configuration it is filled in from (region, every service's endpoint,
+// profile, CA bundle) is aws::AwsConfig (src/aws/config.hpp); app::AwsClients
+// makes one ClientConfig per service from it. A ClientConfig owns nothing but
+// shares of what every client shares.
 struct ClientConfig {
   std::shared_ptr<HttpClient> http;
   std::shared_ptr<CredentialsProvider> credentials;
@@ -104,6 +111,13 @@ std::vector<std::vector<std::size_t>> pack_batches(const std::vector<std::size_t
   return {};
 }
 
+// ServiceRuntime: the signed, retried transport of one service, built from
+// its ClientConfig. It owns that config, the SigV4 scope, the resolved
+// endpoint, the service's error parser and (through the config) its retry
+// strategy's token bucket; each of S3Client, DynamoDbClient and SqsClient
+// holds one, shared with the calls in flight (shared_from_this), so a call
+// that outlives its client still completes. It knows requests, not
+// operations: the clients build each ServiceCall and parse its answer.
 class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
  public:
   using Completion = std::function<void(Result<HttpResponse>)>;

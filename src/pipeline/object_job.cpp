@@ -55,7 +55,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
                          const std::atomic<bool>* stop, const std::atomic<bool>* lease_lost,
                          const ClaimedFn& on_claimed) {
   const auto started = std::chrono::steady_clock::now();
-  Observer* const observer = environment.options.observer;
+  Observer* const observer = environment.observer();
   if (observer != nullptr) {
     observer->object_started(object, size_hint);
   }
@@ -85,7 +85,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
         failure_from(FailureStage::ledger, std::move(consequence), std::move(error)));
   };
 
-  if (core::is_offload_location(environment.options.envelopes, object.bucket, object.key)) {
+  if (core::is_offload_location(environment.options().envelopes, object.bucket, object.key)) {
     // Before anything is read or claimed: salesflow's own output is never sales data.
     return settle(JobOutcome::own_output,
                   "the key is in salesflow's DLQ offload location: not an input file");
@@ -94,7 +94,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   // If-Match wants them quoted.
   object.etag = std::string(base::strip_etag_quotes(object.etag));
   if (object.etag.empty() && object.version_id.empty()) {
-    auto head = environment.s3.head_object(object.bucket, object.key);
+    auto head = environment.s3().head_object(object.bucket, object.key);
     if (!head) {
       const JobOutcome outcome = is_gone(head.error()) ? JobOutcome::missing : JobOutcome::failed;
       return fail(outcome, failure_from(FailureStage::source, "finding the object's version",
@@ -105,7 +105,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
     result.size = head->size;
   }
 
-  auto claim = environment.ledger.claim(object);
+  auto claim = environment.ledger().claim(object);
   if (!claim) {
     return fail(JobOutcome::failed, failure_from(FailureStage::ledger, "claiming the object",
                                                  std::move(claim.error())));
@@ -148,7 +148,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
       }
       return on_chunk(std::exchange(head, {}));
     };
-    auto got = environment.s3.get_object(object.bucket, object.key, sniff, get);
+    auto got = environment.s3().get_object(object.bucket, object.key, sniff, get);
     if (!got) {
       return tl::make_unexpected(std::move(got.error()));
     }
@@ -160,17 +160,17 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
     return {};
   };
   const CheckpointFn checkpoint = [&](const Checkpoint& progress) {
-    return environment.ledger.checkpoint(object, progress);
+    return environment.ledger().checkpoint(object, progress);
   };
 
-  ObjectProcessor processor(validator, environment.options, environment.items, environment.messages,
-                            environment.blobs);
+  ObjectProcessor processor(validator, environment.options(), environment.items(),
+                            environment.messages(), &environment.blobs());
   result.report = processor.run(source, context, claim->resume, checkpoint, stop, lease_lost);
   if (own_output) {
     // Nothing was routed; the ledger entry is closed so a repeated
     // notification is settled without reading again.
     const ObjectReport nothing;
-    auto closed = environment.ledger.complete(object, nothing);
+    auto closed = environment.ledger().complete(object, nothing);
     if (!closed) {
       note_ledger("closing the ledger entry (a repeated notification reads the first bytes again)",
                   std::move(closed.error()));
@@ -183,7 +183,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   result.failure = result.report.failure;
   switch (result.report.status) {
     case ObjectStatus::completed: {
-      auto completed = environment.ledger.complete(object, result.report);
+      auto completed = environment.ledger().complete(object, result.report);
       if (!completed) {
         // Everything is durable; only the ledger entry is missing. The retry
         // rewrites the same items and envelopes (idempotent) and completes it.
@@ -212,18 +212,18 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
         // The ledger entry is closed with what was routed; a newer version has
         // its own notification and ledger entry.
         const bool gone = is_gone(*read_error);
-        auto closed = environment.ledger.complete(object, result.report);
+        auto closed = environment.ledger().complete(object, result.report);
         if (!closed) {
           note_ledger("closing the ledger entry (a repeated notification finds the object gone)",
                       std::move(closed.error()));
         }
         return finish(gone ? JobOutcome::missing : JobOutcome::superseded);
       }
-      auto saved = environment.ledger.checkpoint(object, result.report.last_checkpoint);
+      auto saved = environment.ledger().checkpoint(object, result.report.last_checkpoint);
       if (observer != nullptr) {
         observer->checkpoint_saved(object, result.report.last_checkpoint, saved);
       }
-      auto released = environment.ledger.release(object);
+      auto released = environment.ledger().release(object);
       if (!saved) {
         note_ledger("saving the last checkpoint (a retry redoes the records since the one before)",
                     std::move(saved.error()));

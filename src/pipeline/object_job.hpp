@@ -15,22 +15,12 @@
 
 #include "aws/s3.hpp"
 #include "pipeline/failure.hpp"
+#include "pipeline/job_environment.hpp"
 #include "pipeline/ledger.hpp"
 #include "pipeline/object_processor.hpp"
 #include "pipeline/sinks.hpp"
 
 namespace salesflow::pipeline {
-
-// What every job of one process shares. Sinks and clients are thread-safe;
-// each thread brings its own RecordValidator.
-struct JobEnvironment {
-  aws::S3Client& s3;
-  Ledger& ledger;
-  ItemSink& items;
-  MessageSink& messages;
-  BlobSink* blobs = nullptr;
-  ProcessorOptions options;
-};
 
 enum class JobOutcome {
   completed,     // every record is in the table or the DLQ; the ledger says done
@@ -74,7 +64,9 @@ struct [[nodiscard]] JobResult {
   [[nodiscard]] std::string describe() const;
 };
 
-// `object.etag` may be empty: then a HeadObject finds the current version
+// `environment` is what every job of the process shares (the ledger, the
+// sinks, the options); `validator` is the calling thread's own, made from
+// environment.rules(). `object.etag` may be empty: then a HeadObject finds the current version
 // first. `stop` interrupts at the next chunk (checkpointing what is durable).
 // `lease_lost`, raised by whoever renews the lease when the ledger says it is
 // gone, stops all writing at once (the job ends as lease_lost).
