@@ -6,7 +6,7 @@
 #include <map>
 #include <utility>
 
-#include "aws/config_profile.hpp"
+#include "aws/detail/config_profile.hpp"
 #include "base/file.hpp"
 
 namespace salesflow::aws {

@@ -10,9 +10,9 @@
 #include <thread>
 #include <utility>
 
-#include "aws/config_profile.hpp"
-#include "aws/credentials_http.hpp"
-#include "aws/uri.hpp"
+#include "aws/detail/config_profile.hpp"
+#include "aws/detail/credentials_http.hpp"
+#include "aws/detail/uri.hpp"
 #include "base/fatal.hpp"
 #include "base/file.hpp"
 #include "base/text.hpp"

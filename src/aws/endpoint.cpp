@@ -4,7 +4,7 @@
 
 #include <cctype>
 
-#include "aws/uri.hpp"
+#include "aws/detail/uri.hpp"
 #include "base/text.hpp"
 
 namespace salesflow::aws {

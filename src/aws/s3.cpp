@@ -8,7 +8,7 @@
 #include <thread>
 #include <utility>
 
-#include "aws/uri.hpp"
+#include "aws/detail/uri.hpp"
 
 namespace salesflow::aws {
 

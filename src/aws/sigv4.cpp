@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-#include "aws/uri.hpp"
+#include "aws/detail/uri.hpp"
 #include "base/digest.hpp"
 #include "base/hex.hpp"
 #include "base/text.hpp"

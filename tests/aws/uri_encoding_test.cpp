@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "aws/uri.hpp"
+#include "aws/detail/uri.hpp"
 
 namespace salesflow::aws {
 namespace {

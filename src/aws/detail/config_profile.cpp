@@ -1,4 +1,4 @@
-#include "aws/config_profile.hpp"
+#include "aws/detail/config_profile.hpp"
 
 #include <algorithm>
 

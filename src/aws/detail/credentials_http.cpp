@@ -1,4 +1,4 @@
-#include "aws/credentials_http.hpp"
+#include "aws/detail/credentials_http.hpp"
 
 #include <curl/curl.h>
 

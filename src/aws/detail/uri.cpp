@@ -1,4 +1,4 @@
-#include "aws/uri.hpp"
+#include "aws/detail/uri.hpp"
 
 #include <algorithm>
 #include <utility>
