@@ -13,7 +13,7 @@
 // sinks are thread-safe, the rest is read only once built.
 //
 // It needs nothing from app: the command translates its settings into
-// JobOptions (app::make_job_environment, src/app/aws_clients.hpp).
+// JobOptions (app::make_job_environment, src/app/detail/aws_clients.hpp).
 
 #include <chrono>
 #include <string>
@@ -22,11 +22,11 @@
 #include "aws/s3.hpp"
 #include "aws/sqs.hpp"
 #include "core/rules.hpp"
-#include "pipeline/dynamodb_sink.hpp"
+#include "pipeline/detail/dynamodb_sink.hpp"
+#include "pipeline/detail/s3_blob_sink.hpp"
+#include "pipeline/detail/sqs_sink.hpp"
 #include "pipeline/ledger.hpp"
 #include "pipeline/object_processor.hpp"
-#include "pipeline/s3_blob_sink.hpp"
-#include "pipeline/sqs_sink.hpp"
 
 namespace salesflow::pipeline {
 

@@ -5,8 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/detail/watermark.hpp"
 #include "pipeline/ledger.hpp"
-#include "pipeline/watermark.hpp"
 
 namespace salesflow::pipeline {
 

@@ -4,7 +4,7 @@
 // acknowledgements; the mark = the start of the segment of the first record
 // not known to be durable, never past the reader) under random orders.
 
-#include "pipeline/watermark.hpp"
+#include "pipeline/detail/watermark.hpp"
 
 #include <gtest/gtest.h>
 #include <rapidcheck.h>

@@ -1,4 +1,4 @@
-#include "pipeline/dynamodb_sink.hpp"
+#include "pipeline/detail/dynamodb_sink.hpp"
 
 #include <atomic>
 #include <memory>

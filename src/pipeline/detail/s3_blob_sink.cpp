@@ -1,4 +1,4 @@
-#include "pipeline/s3_blob_sink.hpp"
+#include "pipeline/detail/s3_blob_sink.hpp"
 
 namespace salesflow::pipeline {
 

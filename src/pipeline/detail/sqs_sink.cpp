@@ -1,4 +1,4 @@
-#include "pipeline/sqs_sink.hpp"
+#include "pipeline/detail/sqs_sink.hpp"
 
 #include <algorithm>
 

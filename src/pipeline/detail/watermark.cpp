@@ -1,4 +1,4 @@
-#include "pipeline/watermark.hpp"
+#include "pipeline/detail/watermark.hpp"
 
 #include <algorithm>
 

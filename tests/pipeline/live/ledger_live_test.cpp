@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "aws/dynamodb.hpp"
-#include "pipeline/dynamodb_sink.hpp"
+#include "pipeline/detail/dynamodb_sink.hpp"
 #include "pipeline/ledger.hpp"
 #include "support/localaws.hpp"
 
