@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "app/commands.hpp"
+#include "app/detail/commands.hpp"
 #include "app/settings.hpp"
 #include "aws/user_agent.hpp"
 

@@ -11,8 +11,8 @@
 #include <map>
 #include <set>
 
-#include "app/aws_clients.hpp"
-#include "app/commands.hpp"
+#include "app/detail/aws_clients.hpp"
+#include "app/detail/commands.hpp"
 
 namespace salesflow::app {
 namespace {

@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
-#include "app/aws_clients.hpp"
-#include "app/commands.hpp"
+#include "app/detail/aws_clients.hpp"
+#include "app/detail/commands.hpp"
 #include "aws/service_json.hpp"
 #include "core/envelope.hpp"
 #include "pipeline/ledger.hpp"

@@ -20,8 +20,8 @@
 #include <mutex>
 #include <thread>
 
-#include "app/aws_clients.hpp"
-#include "app/commands.hpp"
+#include "app/detail/aws_clients.hpp"
+#include "app/detail/commands.hpp"
 #include "app/observe.hpp"
 #include "aws/lambda_runtime.hpp"
 #include "base/fatal.hpp"

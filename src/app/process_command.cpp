@@ -7,11 +7,11 @@
 #include <mutex>
 #include <thread>
 
-#include "app/aws_clients.hpp"
-#include "app/commands.hpp"
+#include "app/detail/aws_clients.hpp"
+#include "app/detail/commands.hpp"
+#include "app/detail/progress.hpp"
+#include "app/detail/signals.hpp"
 #include "app/observe.hpp"
-#include "app/progress.hpp"
-#include "app/signals.hpp"
 #include "base/fatal.hpp"
 
 namespace salesflow::app {

@@ -2,11 +2,11 @@
 
 #include <fmt/core.h>
 
-#include "app/aws_clients.hpp"
-#include "app/commands.hpp"
+#include "app/detail/aws_clients.hpp"
+#include "app/detail/commands.hpp"
+#include "app/detail/signals.hpp"
+#include "app/detail/worker.hpp"
 #include "app/observe.hpp"
-#include "app/signals.hpp"
-#include "app/worker.hpp"
 
 namespace salesflow::app {
 namespace {

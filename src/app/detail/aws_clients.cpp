@@ -1,4 +1,4 @@
-#include "app/aws_clients.hpp"
+#include "app/detail/aws_clients.hpp"
 
 #include <utility>
 

@@ -1,4 +1,4 @@
-#include "app/progress.hpp"
+#include "app/detail/progress.hpp"
 
 #include <fmt/core.h>
 #include <unistd.h>

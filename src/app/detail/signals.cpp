@@ -1,4 +1,4 @@
-#include "app/signals.hpp"
+#include "app/detail/signals.hpp"
 
 #include <pthread.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-#include "app/validate_command.hpp"
+#include "app/detail/validate_command.hpp"
 
 #include <fcntl.h>
 #include <fmt/core.h>
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "app/commands.hpp"
-#include "app/progress.hpp"
+#include "app/detail/commands.hpp"
+#include "app/detail/progress.hpp"
 #include "app/settings.hpp"
 #include "core/object_validator.hpp"
 #include "core/reader.hpp"

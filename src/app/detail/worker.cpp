@@ -1,4 +1,4 @@
-#include "app/worker.hpp"
+#include "app/detail/worker.hpp"
 
 #include <fmt/core.h>
 

@@ -14,7 +14,7 @@
 #include <functional>
 #include <string>
 
-#include "app/aws_clients.hpp"
+#include "app/detail/aws_clients.hpp"
 #include "app/settings.hpp"
 #include "pipeline/object_job.hpp"
 #include "pipeline/observer.hpp"
