@@ -8,7 +8,6 @@
 
 #include "app/detail/commands.hpp"
 #include "app/settings.hpp"
-#include "aws/user_agent.hpp"
 
 namespace salesflow::app {
 
@@ -39,12 +38,11 @@ int run_cli(int argc, char** argv) {
   add_dlq_command(cli, settings, status);
   add_lambda_command(cli, settings, status);
   const EnvironmentOptions environment(cli);  // after every option is added
-  // Before any command runs (they run in their subcommands' callbacks): every
-  // request names salesflow, its version and the command that sent it.
-  cli.parse_complete_callback([&cli] {
+  // Before any command runs (they run in their subcommands' callbacks): the
+  // command's name, for the User-Agent of its AWS requests.
+  cli.parse_complete_callback([&cli, &settings] {
     const auto commands = cli.get_subcommands();
-    aws::set_user_agent(fmt::format("salesflow/{} command/{}", SALESFLOW_VERSION,
-                                    commands.empty() ? "none" : commands.front()->get_name()));
+    settings.command = commands.empty() ? "" : commands.front()->get_name();
   });
 
   // A warning, not an error: scripts keep variables of their own under the prefix.
@@ -56,9 +54,13 @@ int run_cli(int argc, char** argv) {
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    if (const auto message = environment.variable_error(e)) {
-      return cli.exit(CLI::ValidationError(*message, e.get_exit_code())) == 0 ? kExitOk
-                                                                              : kExitUsage;
+    const auto variable_message = environment.variable_error(e);
+    if (e.get_exit_code() != 0 && cli.got_subcommand("lambda")) {
+      report_lambda_usage_error(variable_message ? *variable_message : std::string(e.what()));
+    }
+    if (variable_message) {
+      return cli.exit(CLI::ValidationError(*variable_message, e.get_exit_code())) == 0 ? kExitOk
+                                                                                       : kExitUsage;
     }
     const int code = cli.exit(e);
     return code == 0 ? kExitOk : kExitUsage;

@@ -490,6 +490,20 @@ int run_lambda(const Settings& settings) {
 
 }  // namespace
 
+void report_lambda_usage_error(const std::string& message) {
+  const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  if (api == nullptr || *api == '\0') {
+    return;
+  }
+  aws::LambdaRuntimeClient runtime_api(api);
+  if (auto reported =
+          runtime_api.init_error(aws::FunctionError{"Salesflow.InvalidSettings", message});
+      !reported) {
+    fmt::print(stderr, "salesflow lambda: reporting the init error failed: {}\n",
+               reported.error().to_string());
+  }
+}
+
 void add_lambda_command(CLI::App& root, Settings& settings, int& status) {
   auto* command = root.add_subcommand(
       "lambda",

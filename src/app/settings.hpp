@@ -45,6 +45,7 @@ struct ResourceNames {
 };
 
 struct Settings {
+  std::string command;  // the command that runs (set by the parser; names it in the User-Agent)
   ResourceNames resources;
   std::string rules_file;       // empty: the default completeness rules
   std::string format = "auto";  // auto | jsonl | array | wrapped

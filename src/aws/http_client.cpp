@@ -15,7 +15,6 @@
 #include <unordered_map>
 #include <utility>
 
-#include "aws/user_agent.hpp"
 #include "base/fatal.hpp"
 #include "base/text.hpp"
 
@@ -399,8 +398,8 @@ class HttpClient::Impl {
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, transfer->error_buffer);
     curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
     curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
-    if (const std::string& agent = user_agent(); !agent.empty()) {
-      curl_easy_setopt(easy, CURLOPT_USERAGENT, agent.c_str());
+    if (!options_.user_agent.empty()) {
+      curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
     }
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 2L);

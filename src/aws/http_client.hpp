@@ -39,6 +39,9 @@ struct HttpOptions {
   // before the transfer is paused.
   std::size_t stream_buffer_bytes = std::size_t{4} << 20;
   std::string ca_bundle{};  // empty: the system CA store. TLS peer and host verification stay on.
+  // The User-Agent header of every request (what CloudTrail records as the
+  // caller's userAgent); empty: none is sent.
+  std::string user_agent{};
 };
 
 // Per-request overrides.

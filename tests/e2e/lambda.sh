@@ -68,6 +68,15 @@ expect_eq "a bad rules file fails the invocation" "Unhandled" "$(cat "$WORK_DIR/
 expect_match "as an init error naming the rules" "Salesflow.InvalidRules" "$(cat "$WORK_DIR/init-answer.json")"
 expect_eq "counted as an init error" 1 "$(status_of init | jq .init_errors)"
 stop_lambda init
+# ---- init error: a setting out of range, in the function's environment
+SF_LAMBDA_ARGS=()
+start_lambda usage --timeout 10 --concurrency 1 --env SALESFLOW_LEASE=6
+invoke usage "$WORK_DIR/s3-event.json" "$WORK_DIR/usage-answer.json" >"$WORK_DIR/usage-error"
+expect_eq "an unusable setting fails the invocation" "Unhandled" "$(cat "$WORK_DIR/usage-error")"
+expect_eq "as an init error of the settings" "Salesflow.InvalidSettings" \
+  "$(jq -r .errorType "$WORK_DIR/usage-answer.json")"
+expect_match "naming the variable" "SALESFLOW_LEASE" "$(jq -r .errorMessage "$WORK_DIR/usage-answer.json")"
+stop_lambda usage
 
 # ---- an event source mapping batch with an object that cannot be read
 SF_LAMBDA_ARGS=(--deadline-margin 2 --lease 10)

@@ -1,5 +1,7 @@
 #include "app/detail/aws_clients.hpp"
 
+#include <fmt/core.h>
+
 #include <utility>
 
 namespace salesflow::app {
@@ -25,6 +27,11 @@ tl::expected<std::unique_ptr<AwsClients>, std::string> AwsClients::create(
   clients->config_ = std::move(*config);
   aws::HttpOptions http_options;
   http_options.ca_bundle = clients->config_.ca_bundle;
+  // Names salesflow, its release and the command in every request: CloudTrail
+  // shows which command of which release made a call, and the local stack's
+  // operation log tells salesflow's calls from the tests' own.
+  http_options.user_agent = fmt::format("salesflow/{} command/{}", SALESFLOW_VERSION,
+                                        settings.command.empty() ? "none" : settings.command);
   clients->http_ = std::make_shared<aws::HttpClient>(std::move(http_options));
   aws::ProviderOptions credential_options;
   if (observer) {

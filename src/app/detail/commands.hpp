@@ -19,5 +19,11 @@ void add_worker_command(CLI::App& root, Settings& settings, int& status);
 void add_process_command(CLI::App& root, Settings& settings, int& status);
 void add_dlq_command(CLI::App& root, Settings& settings, int& status);
 void add_lambda_command(CLI::App& root, Settings& settings, int& status);
+// Tells the Lambda Runtime API, when the process runs as a function
+// (AWS_LAMBDA_RUNTIME_API set), that `salesflow lambda` cannot start because
+// its options or SALESFLOW_* variables are unusable: the invocation then fails
+// with Salesflow.InvalidSettings and this message instead of a bare
+// Runtime.ExitError. Does nothing outside Lambda.
+void report_lambda_usage_error(const std::string& message);
 
 }  // namespace salesflow::app
