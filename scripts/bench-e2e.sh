@@ -22,14 +22,7 @@ echo "== ceiling: BatchWriteItem loop against the same dynalite"
 "$build/bench/bench_dynamodb_ceiling" --benchmark_min_time=10 2>/dev/null | grep -E "^BM_|^---|Benchmark"
 
 echo "== worker: one JSON Lines object of $records records (~1 KB each, all valid)"
-python3 - "$records" >"$work/large.jsonl" <<'PY'
-import json, sys
-for n in range(int(sys.argv[1])):
-    print(json.dumps({"order-info": {"OrderId": f"B-{n:08d}", "item-id": f"IT-{n % 9999:04d}",
-                      "item-desc": "x" * 800, "qty": str(n % 50)},
-                      "contact-info": {"name": f"Customer {n}", "email": f"c{n}@example.com"}},
-                     separators=(",", ":")))
-PY
+python3 "$here/scripts/bench-object.py" "$records" >"$work/large.jsonl"
 "$build/salesflow" init >/dev/null
 /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_S3" s3 cp "$work/large.jsonl" s3://salesflow-incoming/bench/large.jsonl >/dev/null
 /usr/bin/time -f "%e %U %S" -o "$work/time" "$build/salesflow" worker --exit-when-idle 2 2>"$work/worker.log"

@@ -27,14 +27,7 @@ export AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:$((base + 1))
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 
-python3 - "$records" >"$work/large.jsonl" <<'PY'
-import json, sys
-for n in range(int(sys.argv[1])):
-    print(json.dumps({"order-info": {"OrderId": f"B-{n:08d}", "item-id": f"IT-{n % 9999:04d}",
-                      "item-desc": "x" * 800, "qty": str(n % 50)},
-                      "contact-info": {"name": f"Customer {n}", "email": f"c{n}@example.com"}},
-                     separators=(",", ":")))
-PY
+python3 "$here/scripts/bench-object.py" "$records" >"$work/large.jsonl"
 echo "object: $records records, $(stat -c %s "$work/large.jsonl") bytes"
 
 fresh_stack() {
