@@ -105,23 +105,7 @@ else
   # Done when every sample file has its "completed" object line; the files
   # were uploaded before, so the time counts from the upload's end.
   run_started=$(date +%s.%N)
-  settled() {
-    python3 - "$log" "$out/data/expected.json" <<'EOF'
-import json, sys
-done = set()
-for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
-    start = line.find("{")
-    if start < 0:
-        continue
-    try:
-        entry = json.loads(line[start:])
-    except ValueError:
-        continue
-    if entry.get("msg") == "object finished" and entry.get("status") == "completed":
-        done.add(entry["key"].removeprefix("incoming/"))
-sys.exit(0 if set(json.load(open(sys.argv[2]))) <= done else 1)
-EOF
-  }
+  settled() { python3 "$here/scripts/demo-summary.py" --settled "$log" "$out/data/expected.json"; }
   for _ in $(seq 1 240); do
     ! settled || break
     sleep 0.5
@@ -136,56 +120,8 @@ fi
 
 echo
 echo "== what salesflow did (from its \"object finished\" log lines)"
-python3 - "$log" "$out/data/expected.json" "$run_s" "$run_what" >"$out/summary.txt" <<'EOF' || summary_status=$?
-import json, sys
-log, expected_path, run_s, run_what = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-rows, reasons = {}, {}
-for line in open(log, encoding="utf-8", errors="replace"):
-    # The worker's log is JSON lines; the function log prefixes each line
-    # with the time, the request id and the stream (tab-separated).
-    start = line.find("{")
-    if start < 0:
-        continue
-    entry = json.loads(line[start:])
-    if entry.get("msg") == "object finished" and entry.get("status") == "completed":
-        rows[entry["key"].removeprefix("incoming/")] = entry
-        for code, count in entry.get("reasons", {}).items():
-            reasons[code] = reasons.get(code, 0) + count
-expected = json.load(open(expected_path, encoding="utf-8"))
-cols = ("records", "written", "rejected", "duplicates")
-width = max(len(k) for k in list(expected) + ["file"]) + 2
-print(f"{'file':<{width}}" + "".join(f"{c:>11}" for c in cols) + f"{'records/s':>12}")
-totals = dict.fromkeys(cols, 0)
-for key in sorted(rows):
-    e = rows[key]
-    print(f"{key:<{width}}" + "".join(f"{e[c]:>11}" for c in cols) + f"{e['records_per_s']:>12.0f}")
-    for c in cols:
-        totals[c] += e[c]
-print(f"{'total':<{width}}" + "".join(f"{totals[c]:>11}" for c in cols)
-      + f"{totals['records'] / run_s:>12.0f}")
-print(f"\nthroughput: {totals['records']} records in {run_s:.1f} s {run_what} "
-      f"= {totals['records'] / run_s:.0f} records/s")
-print("\nrejection reasons (a record with two reasons counts under both):")
-for code, count in sorted(reasons.items(), key=lambda kv: -kv[1]):
-    print(f"  {code:<16}{count:>8}")
-mismatches = []
-for key, want in sorted(expected.items()):
-    got = rows.get(key)
-    if got is None:
-        mismatches.append(f"{key}: not processed")
-    elif (got["records"], got["written"], got["rejected"]) != (want["records"], want["valid"], want["rejected"]):
-        mismatches.append(f"{key}: records/written/rejected {got['records']}/{got['written']}/"
-                          f"{got['rejected']}, expected {want['records']}/{want['valid']}/{want['rejected']}")
-want_totals = [sum(w[c] for w in expected.values()) for c in ("records", "valid", "rejected")]
-print(f"\nexpected (scripts/make-sample-data.py): records {want_totals[0]}, "
-      f"valid {want_totals[1]}, rejected {want_totals[2]}")
-if mismatches:
-    print("MISMATCH")
-    for m in mismatches:
-        print("  " + m)
-    sys.exit(1)
-print("OK: every file's records, written and rejected counts match")
-EOF
+python3 "$here/scripts/demo-summary.py" "$log" "$out/data/expected.json" "$run_s" "$run_what" \
+  >"$out/summary.txt" || summary_status=$?
 summary_status=${summary_status:-0}
 cat "$out/summary.txt"
 
