@@ -16,6 +16,9 @@ using namespace std::chrono_literals;
 struct InitOptions {
   int max_receive_count = 5;
   bool fifo_dlq = false;
+  // Only the bucket's notification, merged into what the bucket has: for a
+  // bucket and queue made elsewhere (a stack's ExistingBucketName).
+  bool notification_only = false;
 };
 
 void report(std::string_view what, std::string_view name, aws::Creation creation) {
@@ -89,6 +92,59 @@ bool notification_covers(std::string_view prefix, std::string_view suffix, std::
   return key.starts_with(prefix) && key.ends_with(suffix);
 }
 
+// The notification must never announce salesflow's own offload objects
+// (each would be read as a sales file, rejected, and offloaded again).
+tl::expected<void, std::string> check_offload_not_notified(const ResourceNames& r) {
+  const std::string offload_bucket = r.offload_bucket_name();
+  if (offload_bucket == r.bucket &&
+      notification_covers(r.key_prefix, r.key_suffix,
+                          std::string(core::trim_slashes(r.offload_prefix)) + "/x.json")) {
+    return tl::make_unexpected(fmt::format(
+        "the notification of s3://{}/{}*{} would cover the DLQ offload location s3://{}/{}/; "
+        "give --offload-bucket another bucket, or --prefix/--suffix that exclude it",
+        r.bucket, r.key_prefix, r.key_suffix, offload_bucket,
+        core::trim_slashes(r.offload_prefix)));
+  }
+  return {};
+}
+
+// Merges salesflow's queue configuration (Id "salesflow") into the bucket's
+// notification configuration: the bucket's other notifications stay.
+tl::expected<void, std::string> configure_notification(AwsClients& aws, const ResourceNames& r,
+                                                       const std::string& queue_arn) {
+  aws::QueueNotification notification;
+  notification.id = "salesflow";
+  notification.queue_arn = queue_arn;
+  notification.events = {"s3:ObjectCreated:*"};
+  notification.prefix = r.key_prefix;
+  notification.suffix = r.key_suffix;
+  auto configured = aws.s3().merge_bucket_notification(r.bucket, notification);
+  if (!configured) {
+    std::string hint;
+    const auto& message = configured.error().message;
+    if (message.find("Unable to validate") != std::string::npos) {
+      hint = fmt::format(
+          " (the queue's policy must let s3.amazonaws.com send messages from "
+          "arn:aws:s3:::{}; salesflow.yaml's ExistingBucketName parameter grants it)",
+          r.bucket);
+    } else if (message.find("overlap") != std::string::npos) {
+      hint =
+          " (another configuration of the bucket already announces ObjectCreated events for "
+          "these keys; give --prefix/--suffix that do not overlap it)";
+    }
+    return tl::make_unexpected("bucket notification: " + configured.error().to_string() + hint);
+  }
+  const char* state = "set";
+  if (*configured == aws::NotificationChange::replaced) {
+    state = "updated";
+  } else if (*configured == aws::NotificationChange::unchanged) {
+    state = "exists";
+  }
+  fmt::print("{:<20} {:<8} s3://{}/{}*{} -> {}\n", "notification", state, r.bucket, r.key_prefix,
+             r.key_suffix, r.notification_queue);
+  return {};
+}
+
 tl::expected<void, std::string> run_init(const Settings& settings, const InitOptions& options) {
   if (options.fifo_dlq && !aws::is_fifo_queue(settings.resources.dlq)) {
     return tl::make_unexpected(fmt::format(
@@ -103,24 +159,15 @@ tl::expected<void, std::string> run_init(const Settings& settings, const InitOpt
   AwsClients& aws = **clients;
   const auto& r = settings.resources;
 
-  // The notification must never announce salesflow's own offload objects
-  // (each would be read as a sales file, rejected, and offloaded again).
-  const std::string offload_bucket = r.offload_bucket_name();
-  if (offload_bucket == r.bucket &&
-      notification_covers(r.key_prefix, r.key_suffix,
-                          std::string(core::trim_slashes(r.offload_prefix)) + "/x.json")) {
-    return tl::make_unexpected(fmt::format(
-        "the notification of s3://{}/{}*{} would cover the DLQ offload location s3://{}/{}/; "
-        "give --offload-bucket another bucket, or --prefix/--suffix that exclude it",
-        r.bucket, r.key_prefix, r.key_suffix, offload_bucket,
-        core::trim_slashes(r.offload_prefix)));
+  if (auto safe = check_offload_not_notified(r); !safe) {
+    return safe;
   }
   auto bucket = aws.s3().create_bucket(r.bucket);
   if (!bucket) {
     return tl::make_unexpected(fmt::format("bucket {}: {}", r.bucket, bucket.error().to_string()));
   }
   report("bucket", r.bucket, *bucket);
-  if (offload_bucket != r.bucket) {
+  if (const std::string offload_bucket = r.offload_bucket_name(); offload_bucket != r.bucket) {
     auto offload = aws.s3().create_bucket(offload_bucket);
     if (!offload) {
       return tl::make_unexpected(
@@ -191,19 +238,30 @@ tl::expected<void, std::string> run_init(const Settings& settings, const InitOpt
     return tl::make_unexpected("notification queue policy: " + policy.error().to_string());
   }
 
-  aws::QueueNotification notification;
-  notification.id = "salesflow";
-  notification.queue_arn = *arn;
-  notification.events = {"s3:ObjectCreated:*"};
-  notification.prefix = r.key_prefix;
-  notification.suffix = r.key_suffix;
-  auto configured = aws.s3().put_bucket_notification(r.bucket, {notification});
-  if (!configured) {
-    return tl::make_unexpected("bucket notification: " + configured.error().to_string());
+  return configure_notification(aws, r, *arn);
+}
+
+// Only the notification, for a bucket and a queue that exist already.
+tl::expected<void, std::string> run_notification_only(const Settings& settings) {
+  const auto& r = settings.resources;
+  if (auto safe = check_offload_not_notified(r); !safe) {
+    return safe;
   }
-  fmt::print("{:<20} {:<8} s3://{}/{}*{} -> {}\n", "notification", "set", r.bucket, r.key_prefix,
-             r.key_suffix, r.notification_queue);
-  return {};
+  auto clients = AwsClients::create(settings);
+  if (!clients) {
+    return tl::make_unexpected(clients.error());
+  }
+  AwsClients& aws = **clients;
+  auto queue = aws.sqs().get_queue_url(r.notification_queue);
+  if (!queue) {
+    return tl::make_unexpected(
+        fmt::format("notification queue {}: {}", r.notification_queue, queue.error().to_string()));
+  }
+  auto arn = queue_arn(aws, *queue);
+  if (!arn) {
+    return tl::make_unexpected("notification queue: " + arn.error());
+  }
+  return configure_notification(aws, r, *arn);
 }
 
 }  // namespace
@@ -234,8 +292,14 @@ void add_init_command(CLI::App& root, Settings& settings, int& status) {
                    "The notification queue's visibility timeout in seconds")
       ->check(CLI::Range(10, 43200))
       ->capture_default_str();
+  command->add_flag(
+      "--notification-only", options->notification_only,
+      "Create nothing: merge the notification to the existing --notification-queue into the "
+      "existing --bucket's notification configuration, keeping the bucket's other "
+      "notifications (for a bucket that a stack does not own)");
   command->callback([&settings, &status, options] {
-    auto done = run_init(settings, *options);
+    auto done =
+        options->notification_only ? run_notification_only(settings) : run_init(settings, *options);
     if (!done) {
       fmt::print(stderr, "salesflow init: {}\n", done.error());
       status = kExitFindings;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <pugixml.hpp>
 #include <sstream>
@@ -47,6 +49,50 @@ std::string xml_text(const pugi::xml_document& document) {
   std::ostringstream out;
   document.save(out, "", pugi::format_raw);
   return out.str();
+}
+
+constexpr const char* kS3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+void fill_queue_configuration(pugi::xml_node node, const QueueNotification& queue) {
+  if (!queue.id.empty()) node.append_child("Id").text() = queue.id.c_str();
+  node.append_child("Queue").text() = queue.queue_arn.c_str();
+  for (const std::string& event : queue.events) node.append_child("Event").text() = event.c_str();
+  if (!queue.prefix.empty() || !queue.suffix.empty()) {
+    auto rules = node.append_child("Filter").append_child("S3Key");
+    for (const auto& [name, value] :
+         {std::pair{"prefix", &queue.prefix}, std::pair{"suffix", &queue.suffix}}) {
+      if (value->empty()) continue;
+      auto rule = rules.append_child("FilterRule");
+      rule.append_child("Name").text() = name;
+      rule.append_child("Value").text() = value->c_str();
+    }
+  }
+}
+
+// S3 answers filter rule names capitalised ("Prefix"); they compare without
+// case.
+QueueNotification parse_queue_configuration(const pugi::xml_node node) {
+  QueueNotification queue;
+  queue.id = node.child_value("Id");
+  queue.queue_arn = node.child_value("Queue");
+  queue.events.clear();
+  for (const pugi::xml_node event : node.children("Event"))
+    queue.events.emplace_back(event.text().get());
+  for (const pugi::xml_node rule : node.child("Filter").child("S3Key").children("FilterRule")) {
+    std::string name = rule.child_value("Name");
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (name == "prefix") queue.prefix = rule.child_value("Value");
+    if (name == "suffix") queue.suffix = rule.child_value("Value");
+  }
+  return queue;
+}
+
+Result<void> put_notification_document(ServiceRuntime& runtime, ServiceCall call,
+                                       std::string document) {
+  call.request.body = std::move(document);
+  call.request.headers.push_back({"Content-Type", "application/xml"});
+  return without_body(runtime.call_blocking(std::move(call)));
 }
 
 }  // namespace
@@ -231,28 +277,99 @@ Result<void> S3Client::put_bucket_notification(const std::string& bucket,
                                                const std::vector<QueueNotification>& queues) {
   pugi::xml_document document;
   auto root = document.append_child("NotificationConfiguration");
-  root.append_attribute("xmlns") = "http://s3.amazonaws.com/doc/2006-03-01/";
+  root.append_attribute("xmlns") = kS3Namespace;
   for (const QueueNotification& queue : queues) {
-    auto node = root.append_child("QueueConfiguration");
-    if (!queue.id.empty()) node.append_child("Id").text() = queue.id.c_str();
-    node.append_child("Queue").text() = queue.queue_arn.c_str();
-    for (const std::string& event : queue.events) node.append_child("Event").text() = event.c_str();
-    if (!queue.prefix.empty() || !queue.suffix.empty()) {
-      auto rules = node.append_child("Filter").append_child("S3Key");
-      for (const auto& [name, value] :
-           {std::pair{"prefix", &queue.prefix}, std::pair{"suffix", &queue.suffix}}) {
-        if (value->empty()) continue;
-        auto rule = rules.append_child("FilterRule");
-        rule.append_child("Name").text() = name;
-        rule.append_child("Value").text() = value->c_str();
-      }
+    fill_queue_configuration(root.append_child("QueueConfiguration"), queue);
+  }
+  return put_notification_document(
+      *runtime_,
+      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification="),
+      xml_text(document));
+}
+
+Result<NotificationChange> S3Client::merge_bucket_notification(const std::string& bucket,
+                                                               const QueueNotification& queue) {
+  auto current = runtime_->call_blocking(
+      object_call("GetBucketNotificationConfiguration", "GET", bucket, "", "notification="));
+  if (!current) return tl::unexpected(std::move(current.error()));
+  auto merged = merge_queue_notification(current->body, queue);
+  if (!merged) {
+    return tl::unexpected(
+        runtime_->annotate(AwsError{"", "", current->status, "InvalidResponse",
+                                    "GetBucketNotificationConfiguration: " + merged.error(),
+                                    request_id_of(*current), false, 1},
+                           "GetBucketNotificationConfiguration", 1));
+  }
+  if (merged->change == NotificationChange::unchanged) return NotificationChange::unchanged;
+  auto put = put_notification_document(
+      *runtime_,
+      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification="),
+      std::move(merged->document));
+  if (!put) return tl::unexpected(std::move(put.error()));
+  return merged->change;
+}
+
+tl::expected<MergedNotification, std::string> merge_queue_notification(
+    std::string_view existing, const QueueNotification& queue) {
+  if (queue.id.empty()) {
+    return tl::make_unexpected(std::string("a merged queue configuration needs an Id"));
+  }
+  pugi::xml_document current;
+  pugi::xml_node current_root;
+  if (existing.find_first_not_of(" \t\r\n") != std::string_view::npos) {
+    const auto parsed = current.load_buffer(existing.data(), existing.size());
+    if (!parsed) {
+      return tl::make_unexpected(fmt::format("malformed XML ({})", parsed.description()));
+    }
+    current_root = current.document_element();
+    if (std::string_view(current_root.name()) != "NotificationConfiguration") {
+      return tl::make_unexpected(
+          fmt::format("expected a NotificationConfiguration, got <{}>", current_root.name()));
     }
   }
-  ServiceCall call =
-      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification=");
-  call.request.body = xml_text(document);
-  call.request.headers.push_back({"Content-Type", "application/xml"});
-  return without_body(runtime_->call_blocking(std::move(call)));
+  MergedNotification merged;
+  pugi::xml_document document;
+  auto root = document.append_child("NotificationConfiguration");
+  root.append_attribute("xmlns") = kS3Namespace;
+  pugi::xml_node last_queue;
+  bool placed = false;
+  for (const pugi::xml_node child : current_root.children()) {
+    if (child.type() != pugi::node_element) continue;
+    const std::string_view name = child.name();
+    if (name == "QueueConfiguration" && std::string_view(child.child_value("Id")) == queue.id) {
+      merged.change = parse_queue_configuration(child) == queue ? NotificationChange::unchanged
+                                                                : NotificationChange::replaced;
+      last_queue = root.append_child("QueueConfiguration");
+      fill_queue_configuration(last_queue, queue);
+      placed = true;
+      continue;
+    }
+    const auto copy = root.append_copy(child);
+    if (name == "QueueConfiguration") last_queue = copy;
+  }
+  if (!placed) {
+    // S3's schema orders topics, queues, functions, EventBridge: a new queue
+    // goes after the last queue, else before the first function or
+    // EventBridge element.
+    pugi::xml_node node;
+    if (last_queue) {
+      node = root.insert_child_after("QueueConfiguration", last_queue);
+    } else {
+      pugi::xml_node before;
+      for (const pugi::xml_node child : root.children()) {
+        const std::string_view name = child.name();
+        if (name != "TopicConfiguration") {
+          before = child;
+          break;
+        }
+      }
+      node = before ? root.insert_child_before("QueueConfiguration", before)
+                    : root.append_child("QueueConfiguration");
+    }
+    fill_queue_configuration(node, queue);
+  }
+  merged.document = xml_text(document);
+  return merged;
 }
 
 }  // namespace salesflow::aws

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <tl/expected.hpp>
 #include <vector>
 
 #include "aws/service.hpp"
@@ -53,7 +55,27 @@ struct QueueNotification {
   std::vector<std::string> events = {"s3:ObjectCreated:*"};
   std::string prefix;
   std::string suffix;
+  friend bool operator==(const QueueNotification&, const QueueNotification&) = default;
 };
+
+// What merging a queue configuration into a bucket's notification
+// configuration changed.
+enum class NotificationChange { added, replaced, unchanged };
+
+struct MergedNotification {
+  std::string document;  // the whole NotificationConfiguration to PUT back
+  NotificationChange change = NotificationChange::added;
+};
+
+// Pure: `existing` is the body GetBucketNotificationConfiguration answered
+// (empty or an empty NotificationConfiguration when none is set). The
+// QueueConfiguration whose Id is `queue.id` is replaced by `queue` (or `queue`
+// appended); every other configuration — queues, topics, functions,
+// EventBridge — is copied through untouched, so merging never drops what
+// another owner of the bucket set up. Fails on XML that is not a
+// NotificationConfiguration, or when `queue.id` is empty.
+[[nodiscard]] tl::expected<MergedNotification, std::string> merge_queue_notification(
+    std::string_view existing, const QueueNotification& queue);
 
 class S3Client {
  public:
@@ -92,8 +114,16 @@ class S3Client {
 
   // false when it already existed (BucketAlreadyOwnedByYou counts as success).
   [[nodiscard]] Result<Creation> create_bucket(const std::string& bucket);
+  // Replaces the bucket's whole notification configuration with `queues`.
   [[nodiscard]] Result<void> put_bucket_notification(const std::string& bucket,
                                                      const std::vector<QueueNotification>& queues);
+  // Get, merge_queue_notification, and a PUT only when something changed (a
+  // PUT makes S3 send a TestEvent to new destinations and validate every
+  // one). S3 has no conditional write for this configuration: a change made
+  // by someone else between the GET and the PUT is overwritten, so configure
+  // a bucket from one place at a time.
+  [[nodiscard]] Result<NotificationChange> merge_bucket_notification(
+      const std::string& bucket, const QueueNotification& queue);
 
  private:
   S3Client(std::shared_ptr<ServiceRuntime> runtime, std::optional<bool> path_style)

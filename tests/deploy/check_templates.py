@@ -10,9 +10,12 @@ the notification queue's visibility timeout is at least 6 x the function
 timeout for every timeout the template allows; the bucket notification can
 never cover the DLQ offload prefix (for every KeyPrefix the template accepts);
 the function's settings name the stack's own resources; the roles grant
-exactly deploy/iam-policy.json (for each OnConflict), nothing with wildcards,
-and the ECS task role the same managed policy, not a copy; the ECS task stops
-later than its --grace-period; every ImportValue names an export.
+exactly deploy/iam-policy.json (for each OnConflict, on the stack's bucket and
+on an ExistingBucketName), nothing with wildcards, and the ECS task role the
+same managed policy, not a copy; with ExistingBucketName no bucket is created
+and the queue policy names that bucket; DlqType fifo makes a FIFO DLQ named
+.fifo; the ECS task stops later than its --grace-period; every ImportValue
+names an export.
 """
 
 import copy
@@ -159,9 +162,13 @@ class Checker:
                 return arg[0] if arg[1] == "Arn" else f"{arg[0]}.{arg[1]}"
             if key == "Fn::Sub":
                 text = arg if isinstance(arg, str) else arg[0]
+                given = {} if isinstance(arg, str) else {
+                    k: self.evaluate(v, values) for k, v in arg[1].items()}
 
                 def sub(m):
                     var = m.group(1)
+                    if var in given:
+                        return str(given[var])
                     if var.endswith(".Arn"):
                         return var[:-4]
                     if var in params:
@@ -211,6 +218,10 @@ class Checker:
             actions = [actions] if isinstance(actions, str) else actions
             targets = statement["Resource"]
             targets = [targets] if isinstance(targets, str) else targets
+            # An S3 ARN built from a name ("arn:...:s3:::${Name}/...") reads as
+            # the name, so that a Ref to Bucket and an existing bucket's name
+            # compare alike.
+            targets = [re.sub(r"^arn:\$\{AWS::Partition\}:s3:::", "", t) for t in targets]
             for action in actions:
                 if "*" in action:
                     self.error(f"{where}: wildcard action {action}")
@@ -222,6 +233,8 @@ class Checker:
 
 
 NOVALUE = object()
+# The bucket name the checks give ExistingBucketName.
+EXISTING_BUCKET = "their-bucket"
 
 
 def expected_grants(policy_source, policy, values):
@@ -232,6 +245,8 @@ def expected_grants(policy_source, policy, values):
         if any(values.get(k) != v for k, v in grant.get("when", {}).items()):
             continue
         resource = grant["resource"]
+        if values.get("ExistingBucketName"):
+            resource = re.sub(r"^Bucket(?=/|$)", values["ExistingBucketName"], resource)
         for name, value in values.items():
             resource = resource.replace("${" + name + "}", str(value))
         pairs.add((grant["action"], resource))
@@ -308,20 +323,49 @@ def check_lambda_template(c, policy_source):
             c.error(f"NotificationQueuePolicy{where} refers to Bucket, which depends on it: "
                     "a circular dependency")
     c.walk(c.resource("NotificationQueuePolicy")["Properties"], "", refers_to_bucket)
-    bucket_name = c.evaluate(bucket["Properties"].get("BucketName"), values)
-    policy_text = json.dumps(c.evaluate(c.resource("NotificationQueuePolicy")["Properties"], values))
-    if f"arn:${{AWS::Partition}}:s3:::{bucket_name}" not in policy_text:
-        c.error(f"NotificationQueuePolicy does not name the bucket {bucket_name} as its source")
+    for existing in ("", EXISTING_BUCKET):
+        v = dict(values, ExistingBucketName=existing)
+        bucket_name = existing or c.evaluate(bucket["Properties"].get("BucketName"), v)
+        policy_text = json.dumps(c.evaluate(c.resource("NotificationQueuePolicy")["Properties"], v))
+        if f"arn:${{AWS::Partition}}:s3:::{bucket_name}" not in policy_text:
+            c.error(f"NotificationQueuePolicy does not name the bucket {bucket_name} as its source")
+        # With an existing bucket the stack must create no bucket and set no
+        # bucket policy: the bucket has an owner already.
+        for name, resource in t.get("Resources", {}).items():
+            if not resource.get("Type", "").startswith("AWS::S3::Bucket"):
+                continue
+            made = c.condition(resource["Condition"], v) if "Condition" in resource else True
+            if made == bool(existing):
+                c.error(f"ExistingBucketName={existing!r}: {name} is "
+                        f"{'created' if made else 'not created'}")
+
+    # DlqType fifo: a FIFO queue (its name ends in .fifo, which the function
+    # reads as FIFO); standard: none of the FIFO properties.
+    for dlq_type in params.get("DlqType", {}).get("AllowedValues", []):
+        queue_properties = c.evaluate(dlq, dict(values, DlqType=dlq_type))
+        fifo = queue_properties.get("FifoQueue") is True
+        named = str(queue_properties.get("QueueName", "")).endswith(".fifo")
+        if (dlq_type == "fifo") != fifo or fifo != named:
+            c.error(f"DlqType={dlq_type}: FifoQueue {queue_properties.get('FifoQueue')!r}, "
+                    f"QueueName {queue_properties.get('QueueName')!r}")
+    if "DlqType" not in params:
+        c.error("no DlqType parameter: the records DLQ cannot be a FIFO queue")
 
     # The offload location the function writes is the one the lifecycle rule,
     # the policy and the exclusion above speak of.
-    env = c.evaluate(function.get("Environment", {}).get("Variables", {}), values)
-    want_env = {"SALESFLOW_BUCKET": "Bucket", "SALESFLOW_TABLE": "RecordsTable",
-                "SALESFLOW_LEDGER_TABLE": "LedgerTable", "SALESFLOW_DLQ": "RecordsDlq.QueueName",
-                "SALESFLOW_OFFLOAD_BUCKET": "Bucket", "SALESFLOW_OFFLOAD_PREFIX": OFFLOAD_PREFIX}
-    for name, want in want_env.items():
-        if env.get(name) != want:
-            c.error(f"Function env {name} is {env.get(name)!r}, want {want!r}")
+    for existing in ("", EXISTING_BUCKET):
+        env = c.evaluate(function.get("Environment", {}).get("Variables", {}),
+                         dict(values, ExistingBucketName=existing))
+        input_bucket = existing or "Bucket"
+        want_env = {"SALESFLOW_BUCKET": input_bucket, "SALESFLOW_TABLE": "RecordsTable",
+                    "SALESFLOW_LEDGER_TABLE": "LedgerTable",
+                    "SALESFLOW_DLQ": "RecordsDlq.QueueName",
+                    "SALESFLOW_OFFLOAD_BUCKET": input_bucket,
+                    "SALESFLOW_OFFLOAD_PREFIX": OFFLOAD_PREFIX}
+        for name, want in want_env.items():
+            if env.get(name) != want:
+                c.error(f"ExistingBucketName={existing!r}: Function env {name} is "
+                        f"{env.get(name)!r}, want {want!r}")
     for name in env:
         if not name.startswith("SALESFLOW_"):
             c.error(f"Function env {name}: not a salesflow setting")
@@ -338,8 +382,9 @@ def check_lambda_template(c, policy_source):
     role = c.resource("FunctionRole")["Properties"]
     if role.get("ManagedPolicyArns") != [{"Ref": "ProcessingPolicy"}]:
         c.error("FunctionRole does not attach exactly ProcessingPolicy")
-    for on_conflict in params.get("OnConflict", {}).get("AllowedValues", []):
-        v = dict(values, OnConflict=on_conflict)
+    for on_conflict, existing in [(o, e) for o in params.get("OnConflict", {}).get("AllowedValues", [])
+                                  for e in ("", EXISTING_BUCKET)]:
+        v = dict(values, OnConflict=on_conflict, ExistingBucketName=existing)
         processing = c.grants(c.resource("ProcessingPolicy")["Properties"]["PolicyDocument"], v,
                               "ProcessingPolicy")
         inline = set()
@@ -348,10 +393,10 @@ def check_lambda_template(c, policy_source):
         for policy, got in (("processing", processing), ("lambda", inline)):
             want = expected_grants(policy_source, policy, v)
             for action, target in sorted(got - want):
-                c.error(f"OnConflict={on_conflict}: policy {policy} grants {action} on {target}, "
+                c.error(f"OnConflict={on_conflict} ExistingBucketName={existing!r}: policy {policy} grants {action} on {target}, "
                         "which deploy/iam-policy.json does not list")
             for action, target in sorted(want - got):
-                c.error(f"OnConflict={on_conflict}: policy {policy} lacks {action} on {target} "
+                c.error(f"OnConflict={on_conflict} ExistingBucketName={existing!r}: policy {policy} lacks {action} on {target} "
                         "(deploy/iam-policy.json)")
     exports = {}
     for name, output in t.get("Outputs", {}).items():
@@ -479,7 +524,20 @@ def _mutations():
         res(t, "TaskDefinition")["ContainerDefinitions"][0]["Environment"][1]["Value"] = {
             "Fn::ImportValue": {"Fn::Sub": "${DataStackName}-QueueName"}}
 
+    def bucket_always(t):
+        del t["Resources"]["Bucket"]["Condition"]
+
+    def fifo_unnamed(t):
+        res(t, "RecordsDlq")["QueueName"] = {"Ref": "AWS::NoValue"}
+
+    def input_is_stack_bucket(t):
+        res(t, "Function")["Environment"]["Variables"]["SALESFLOW_BUCKET"] = {"Ref": "Bucket"}
+
     return [
+        ("salesflow.yaml", bucket_always, "ExistingBucketName='their-bucket': Bucket is created"),
+        ("salesflow.yaml", fifo_unnamed, "DlqType=fifo: FifoQueue True, QueueName"),
+        ("salesflow.yaml", input_is_stack_bucket,
+         "ExistingBucketName='their-bucket': Function env SALESFLOW_BUCKET is 'Bucket'"),
         ("salesflow.yaml", set_timeouts, "below 6 x the function timeout"),
         ("salesflow.yaml", timeout_unmapped, "FunctionTimeout 30: no visibility timeout"),
         ("salesflow.yaml", empty_prefix, "KeyPrefix '' is accepted"),

@@ -104,6 +104,24 @@ s3 s3 cp "s3://$bucket/put.json" "s3://$bucket/copy.json" >/dev/null
 names=$(drain_queue "$queue_url" | jq -r '.Records[] | "\(.eventName) \(.s3.object.key) \(.s3.configurationId)"')
 expect_eq "Copy-only configuration sends only the copy" "ObjectCreated:Copy copy.json copies" "$names"
 
+# Overlapping configurations are refused as S3 refuses them; disjoint ones,
+# even with one event type in common, are accepted.
+cat >"$WORK_DIR/overlap.json" <<JSON
+{"QueueConfigurations":[{"Id":"a","QueueArn":"$queue_arn","Events":["s3:ObjectCreated:*"],
+  "Filter":{"Key":{"FilterRules":[{"Name":"prefix","Value":"in/"}]}}},
+ {"Id":"b","QueueArn":"$queue_arn","Events":["s3:ObjectCreated:Put"],
+  "Filter":{"Key":{"FilterRules":[{"Name":"prefix","Value":"in/sub/"}]}}}]}
+JSON
+if err=$(s3 s3api put-bucket-notification-configuration --bucket "$bucket" \
+  --notification-configuration "file://$WORK_DIR/overlap.json" 2>&1); then
+  fail "overlapping configurations were accepted"
+fi
+expect_match "overlapping configurations refused" "Configurations overlap" "$err"
+jq '.QueueConfigurations[1].Filter.Key.FilterRules[0].Value = "out/"' "$WORK_DIR/overlap.json" >"$WORK_DIR/disjoint.json"
+s3 s3api put-bucket-notification-configuration --bucket "$bucket" --notification-configuration "file://$WORK_DIR/disjoint.json"
+expect_eq "disjoint prefixes accepted" "a b" "$(s3 s3api get-bucket-notification-configuration --bucket "$bucket" | jq -r '[.QueueConfigurations[].Id] | join(" ")')"
+s3 s3api put-bucket-notification-configuration --bucket "$bucket" --notification-configuration "file://$WORK_DIR/copy-only.json"
+
 # Versioning is not emulated: turning it on is refused, reading it says off.
 if s3 s3api put-bucket-versioning --bucket "$bucket" --versioning-configuration Status=Enabled 2>"$WORK_DIR/err"; then
   fail "put-bucket-versioning claimed to work"

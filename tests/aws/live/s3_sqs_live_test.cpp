@@ -313,5 +313,46 @@ TEST_F(S3SqsLive, BucketNotificationsDeliverToTheQueue) {
   EXPECT_EQ(mentions("other/b.json"), 0);
 }
 
+TEST_F(S3SqsLive, MergedNotificationKeepsTheBucketsOtherConfiguration) {
+  const auto attributes = sqs_->get_queue_attributes(queue_url_, {"QueueArn"});
+  ASSERT_TRUE(attributes) << attributes.error().to_string();
+  QueueNotification archive;
+  archive.id = "archive";
+  archive.queue_arn = attributes->at("QueueArn");
+  archive.prefix = "archive/";
+  ASSERT_TRUE(s3_->put_bucket_notification(bucket_, {archive}));
+  QueueNotification ours = archive;
+  ours.id = "salesflow";
+  ours.prefix = "incoming/";
+  const auto merged = s3_->merge_bucket_notification(bucket_, ours);
+  ASSERT_TRUE(merged) << merged.error().to_string();
+  EXPECT_EQ(*merged, NotificationChange::added);
+  const auto again = s3_->merge_bucket_notification(bucket_, ours);
+  ASSERT_TRUE(again) << again.error().to_string();
+  EXPECT_EQ(*again, NotificationChange::unchanged);
+  ASSERT_TRUE(s3_->put_object(bucket_, "archive/a.json", "{}"));
+  ASSERT_TRUE(s3_->put_object(bucket_, "incoming/b.json", "{}"));
+  ASSERT_TRUE(s3_->put_object(bucket_, "elsewhere/c.json", "{}"));
+  const auto events = drain(3);  // with the TestEvent of the first PUT
+  const auto mentions = [&](std::string_view key) {
+    return std::count_if(events.begin(), events.end(), [&](const SqsMessage& m) {
+      return m.body.find(key) != std::string::npos;
+    });
+  };
+  EXPECT_EQ(mentions("archive/a.json"), 1);
+  EXPECT_EQ(mentions("incoming/b.json"), 1);
+  EXPECT_EQ(mentions("elsewhere/c.json"), 0);
+  EXPECT_EQ(mentions("s3:TestEvent"), 1);
+}
+
+TEST_F(S3SqsLive, MergeIntoAMissingBucketFailsWithS3sError) {
+  QueueNotification ours;
+  ours.id = "salesflow";
+  ours.queue_arn = "arn:aws:sqs:us-east-1:000000000000:" + queue_name_;
+  const auto merged = s3_->merge_bucket_notification(bucket_ + "-absent", ours);
+  ASSERT_FALSE(merged);
+  EXPECT_EQ(merged.error().code, "NoSuchBucket") << merged.error().to_string();
+}
+
 }  // namespace
 }  // namespace salesflow::aws

@@ -129,6 +129,28 @@ export function notificationXml(configs) {
   );
 }
 
+function eventsIntersect(a, b) {
+  const family = (e) => e.replace(/:[^:]*$/, "");
+  return a.some((x) =>
+    b.some((y) => x === y || (family(x) === family(y) && (x.endsWith(":*") || y.endsWith(":*")))),
+  );
+}
+
+// S3 refuses two configurations that could both announce one event of one
+// key: a common event type, and prefixes and suffixes that do not exclude
+// each other (one a prefix, resp. suffix, of the other; none counts as "").
+function overlap(a, b) {
+  const p1 = a.prefix ?? "";
+  const p2 = b.prefix ?? "";
+  const s1 = a.suffix ?? "";
+  const s2 = b.suffix ?? "";
+  return (
+    eventsIntersect(a.events, b.events) &&
+    (p1.startsWith(p2) || p2.startsWith(p1)) &&
+    (s1.endsWith(s2) || s2.endsWith(s1))
+  );
+}
+
 function configWants(config, eventName, key) {
   const wanted = config.events.some((e) => e === "s3:ObjectCreated:*" || e === `s3:${eventName}`);
   if (!wanted) return false;
@@ -184,6 +206,17 @@ export class Notifier {
     for (const c of configs) {
       if (ids.has(c.id)) throw new S3NotificationError(400, "InvalidArgument", `Duplicate configuration Id ${c.id}`);
       ids.add(c.id);
+    }
+    for (let i = 0; i < configs.length; ++i) {
+      for (let j = i + 1; j < configs.length; ++j) {
+        if (overlap(configs[i], configs[j])) {
+          throw new S3NotificationError(
+            400,
+            "InvalidArgument",
+            "Configurations overlap. Configurations on the same bucket cannot share a common event type.",
+          );
+        }
+      }
     }
     const before = new Set(this.get(bucket).map((c) => c.queueArn));
     if (configs.length === 0) this.#configs.delete(bucket);
