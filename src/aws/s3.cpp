@@ -322,9 +322,24 @@ tl::expected<MergedNotification, std::string> merge_queue_notification(
       return tl::make_unexpected(fmt::format("malformed XML ({})", parsed.description()));
     }
     current_root = current.document_element();
+    // S3 answers <NotificationConfiguration>; some S3-compatible stores wrap
+    // it, or answer an empty configuration as an empty element of another
+    // name. Accept a wrapper only when it holds a NotificationConfiguration or
+    // nothing but configurations, so that an error document is never read as
+    // "no notifications" and written back over the bucket's real ones.
     if (std::string_view(current_root.name()) != "NotificationConfiguration") {
-      return tl::make_unexpected(
-          fmt::format("expected a NotificationConfiguration, got <{}>", current_root.name()));
+      if (const auto inner = current_root.child("NotificationConfiguration")) {
+        current_root = inner;
+      } else {
+        for (const pugi::xml_node child : current_root.children()) {
+          const std::string_view name = child.name();
+          if (child.type() == pugi::node_element && !name.ends_with("Configuration")) {
+            return tl::make_unexpected(
+                fmt::format("expected a NotificationConfiguration, got <{}> holding <{}>",
+                            current_root.name(), name));
+          }
+        }
+      }
     }
   }
   MergedNotification merged;

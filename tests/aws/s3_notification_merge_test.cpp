@@ -124,13 +124,26 @@ TEST(MergeQueueNotification, AnotherQueueOrFilterUnderOurIdIsReplacedInPlace) {
   EXPECT_EQ(replaced->document.find("incoming/"), std::string::npos);
 }
 
+TEST(MergeQueueNotification, AcceptsAWrappedOrEmptyAnswerOfOtherStores) {
+  const auto empty = merge_queue_notification(
+      R"(<GetBucketNotificationResponse xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>)",
+      ours());
+  ASSERT_TRUE(empty) << empty.error();
+  EXPECT_EQ(children(empty->document), std::vector<std::string>{"QueueConfiguration"});
+  const std::string others(kOthers);
+  const auto inner = merge_queue_notification(
+      "<Result>" + others.substr(others.find("<NotificationConfiguration")) + "</Result>", ours());
+  ASSERT_TRUE(inner) << inner.error();
+  EXPECT_EQ(children(inner->document).size(), 5U);
+}
+
 TEST(MergeQueueNotification, RefusesWhatIsNoNotificationConfiguration) {
   const auto malformed = merge_queue_notification("<NotificationConfiguration><Queue", ours());
   ASSERT_FALSE(malformed);
   EXPECT_NE(malformed.error().find("malformed XML"), std::string::npos) << malformed.error();
   const auto other = merge_queue_notification("<Error><Code>x</Code></Error>", ours());
   ASSERT_FALSE(other);
-  EXPECT_NE(other.error().find("<Error>"), std::string::npos) << other.error();
+  EXPECT_NE(other.error().find("<Error> holding <Code>"), std::string::npos) << other.error();
   QueueNotification anonymous = ours();
   anonymous.id.clear();
   EXPECT_FALSE(merge_queue_notification("", anonymous));
