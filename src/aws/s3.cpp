@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <pugixml.hpp>
 #include <sstream>
@@ -11,6 +9,7 @@
 #include <utility>
 
 #include "aws/detail/uri.hpp"
+#include "base/text.hpp"
 
 namespace salesflow::aws {
 
@@ -79,20 +78,37 @@ QueueNotification parse_queue_configuration(const pugi::xml_node node) {
   for (const pugi::xml_node event : node.children("Event"))
     queue.events.emplace_back(event.text().get());
   for (const pugi::xml_node rule : node.child("Filter").child("S3Key").children("FilterRule")) {
-    std::string name = rule.child_value("Name");
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (name == "prefix") queue.prefix = rule.child_value("Value");
-    if (name == "suffix") queue.suffix = rule.child_value("Value");
+    const std::string_view name = rule.child_value("Name");
+    if (base::iequals(name, "prefix")) queue.prefix = rule.child_value("Value");
+    if (base::iequals(name, "suffix")) queue.suffix = rule.child_value("Value");
   }
   return queue;
 }
 
-Result<void> put_notification_document(ServiceRuntime& runtime, ServiceCall call,
-                                       std::string document) {
-  call.request.body = std::move(document);
-  call.request.headers.push_back({"Content-Type", "application/xml"});
-  return without_body(runtime.call_blocking(std::move(call)));
+// The element holding a bucket's configurations in `body` (parsed into
+// `document`); a null node for an empty body. S3 answers
+// <NotificationConfiguration>; some S3-compatible stores wrap it, or answer an
+// empty configuration as an empty element of another name (moto:
+// <GetBucketNotificationResponse/>). A wrapper is taken only when it holds a
+// NotificationConfiguration or nothing but configurations, so that an error
+// document is never read as "no notifications" and written back over the
+// bucket's real ones.
+tl::expected<pugi::xml_node, std::string> notification_configuration(pugi::xml_document& document,
+                                                                     std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return pugi::xml_node();
+  const auto parsed = document.load_buffer(body.data(), body.size());
+  if (!parsed) return tl::make_unexpected(fmt::format("malformed XML ({})", parsed.description()));
+  const pugi::xml_node root = document.document_element();
+  if (std::string_view(root.name()) == "NotificationConfiguration") return root;
+  if (const auto inner = root.child("NotificationConfiguration")) return inner;
+  for (const pugi::xml_node child : root.children()) {
+    const std::string_view name = child.name();
+    if (child.type() == pugi::node_element && !name.ends_with("Configuration")) {
+      return tl::make_unexpected(fmt::format(
+          "expected a NotificationConfiguration, got <{}> holding <{}>", root.name(), name));
+    }
+  }
+  return root;
 }
 
 }  // namespace
@@ -226,10 +242,8 @@ Result<ListObjectsPage> S3Client::list_objects(const std::string& bucket, const 
   if (!response) return tl::unexpected(std::move(response.error()));
   pugi::xml_document document;
   if (!document.load_buffer(response->body.data(), response->body.size())) {
-    return tl::unexpected(runtime_->annotate(
-        AwsError{"", "", response->status, "InvalidResponse",
-                 "ListObjectsV2 answered with malformed XML", request_id_of(*response), false, 1},
-        "ListObjectsV2", 1));
+    return tl::unexpected(runtime_->invalid_response(*response, "ListObjectsV2",
+                                                     "ListObjectsV2 answered with malformed XML"));
   }
   const pugi::xml_node root = document.child("ListBucketResult");
   ListObjectsPage page;
@@ -281,10 +295,15 @@ Result<void> S3Client::put_bucket_notification(const std::string& bucket,
   for (const QueueNotification& queue : queues) {
     fill_queue_configuration(root.append_child("QueueConfiguration"), queue);
   }
-  return put_notification_document(
-      *runtime_,
-      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification="),
-      xml_text(document));
+  return put_notification_document(bucket, xml_text(document));
+}
+
+Result<void> S3Client::put_notification_document(const std::string& bucket, std::string document) {
+  ServiceCall call =
+      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification=");
+  call.request.body = std::move(document);
+  call.request.headers.push_back({"Content-Type", "application/xml"});
+  return without_body(runtime_->call_blocking(std::move(call)));
 }
 
 Result<NotificationChange> S3Client::merge_bucket_notification(const std::string& bucket,
@@ -295,16 +314,11 @@ Result<NotificationChange> S3Client::merge_bucket_notification(const std::string
   auto merged = merge_queue_notification(current->body, queue);
   if (!merged) {
     return tl::unexpected(
-        runtime_->annotate(AwsError{"", "", current->status, "InvalidResponse",
-                                    "GetBucketNotificationConfiguration: " + merged.error(),
-                                    request_id_of(*current), false, 1},
-                           "GetBucketNotificationConfiguration", 1));
+        runtime_->invalid_response(*current, "GetBucketNotificationConfiguration",
+                                   "GetBucketNotificationConfiguration: " + merged.error()));
   }
   if (merged->change == NotificationChange::unchanged) return NotificationChange::unchanged;
-  auto put = put_notification_document(
-      *runtime_,
-      object_call("PutBucketNotificationConfiguration", "PUT", bucket, "", "notification="),
-      std::move(merged->document));
+  auto put = put_notification_document(bucket, std::move(merged->document));
   if (!put) return tl::unexpected(std::move(put.error()));
   return merged->change;
 }
@@ -315,74 +329,40 @@ tl::expected<MergedNotification, std::string> merge_queue_notification(
     return tl::make_unexpected(std::string("a merged queue configuration needs an Id"));
   }
   pugi::xml_document current;
-  pugi::xml_node current_root;
-  if (existing.find_first_not_of(" \t\r\n") != std::string_view::npos) {
-    const auto parsed = current.load_buffer(existing.data(), existing.size());
-    if (!parsed) {
-      return tl::make_unexpected(fmt::format("malformed XML ({})", parsed.description()));
-    }
-    current_root = current.document_element();
-    // S3 answers <NotificationConfiguration>; some S3-compatible stores wrap
-    // it, or answer an empty configuration as an empty element of another
-    // name. Accept a wrapper only when it holds a NotificationConfiguration or
-    // nothing but configurations, so that an error document is never read as
-    // "no notifications" and written back over the bucket's real ones.
-    if (std::string_view(current_root.name()) != "NotificationConfiguration") {
-      if (const auto inner = current_root.child("NotificationConfiguration")) {
-        current_root = inner;
-      } else {
-        for (const pugi::xml_node child : current_root.children()) {
-          const std::string_view name = child.name();
-          if (child.type() == pugi::node_element && !name.ends_with("Configuration")) {
-            return tl::make_unexpected(
-                fmt::format("expected a NotificationConfiguration, got <{}> holding <{}>",
-                            current_root.name(), name));
-          }
-        }
-      }
-    }
-  }
+  const auto current_root = notification_configuration(current, existing);
+  if (!current_root) return tl::make_unexpected(current_root.error());
   MergedNotification merged;
   pugi::xml_document document;
   auto root = document.append_child("NotificationConfiguration");
   root.append_attribute("xmlns") = kS3Namespace;
-  pugi::xml_node last_queue;
+  const pugi::xml_node previous = current_root->find_child([&](const pugi::xml_node node) {
+    return std::string_view(node.name()) == "QueueConfiguration" &&
+           std::string_view(node.child_value("Id")) == queue.id;
+  });
+  if (previous) {
+    merged.change = parse_queue_configuration(previous) == queue ? NotificationChange::unchanged
+                                                                 : NotificationChange::replaced;
+  }
+  // In the place of the previous one; a new one where the topics and queues
+  // end (S3's schema orders topics, queues, functions, EventBridge).
   bool placed = false;
-  for (const pugi::xml_node child : current_root.children()) {
+  const auto place = [&] {
+    fill_queue_configuration(root.append_child("QueueConfiguration"), queue);
+    placed = true;
+  };
+  for (const pugi::xml_node child : current_root->children()) {
     if (child.type() != pugi::node_element) continue;
     const std::string_view name = child.name();
-    if (name == "QueueConfiguration" && std::string_view(child.child_value("Id")) == queue.id) {
-      merged.change = parse_queue_configuration(child) == queue ? NotificationChange::unchanged
-                                                                : NotificationChange::replaced;
-      last_queue = root.append_child("QueueConfiguration");
-      fill_queue_configuration(last_queue, queue);
-      placed = true;
+    if (child == previous) {
+      place();
       continue;
     }
-    const auto copy = root.append_copy(child);
-    if (name == "QueueConfiguration") last_queue = copy;
-  }
-  if (!placed) {
-    // S3's schema orders topics, queues, functions, EventBridge: a new queue
-    // goes after the last queue, else before the first function or
-    // EventBridge element.
-    pugi::xml_node node;
-    if (last_queue) {
-      node = root.insert_child_after("QueueConfiguration", last_queue);
-    } else {
-      pugi::xml_node before;
-      for (const pugi::xml_node child : root.children()) {
-        const std::string_view name = child.name();
-        if (name != "TopicConfiguration") {
-          before = child;
-          break;
-        }
-      }
-      node = before ? root.insert_child_before("QueueConfiguration", before)
-                    : root.append_child("QueueConfiguration");
+    if (!previous && !placed && name != "TopicConfiguration" && name != "QueueConfiguration") {
+      place();
     }
-    fill_queue_configuration(node, queue);
+    root.append_copy(child);
   }
+  if (!placed) place();
   merged.document = xml_text(document);
   return merged;
 }

@@ -128,6 +128,8 @@ class S3Client {
  private:
   S3Client(std::shared_ptr<ServiceRuntime> runtime, std::optional<bool> path_style)
       : runtime_(std::move(runtime)), path_style_(path_style) {}
+  [[nodiscard]] Result<void> put_notification_document(const std::string& bucket,
+                                                       std::string document);
   ServiceCall object_call(std::string operation, std::string method, const std::string& bucket,
                           const std::string& key, std::string query = {}) const;
   std::shared_ptr<ServiceRuntime> runtime_;

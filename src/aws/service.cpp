@@ -191,6 +191,13 @@ AwsError ServiceRuntime::annotate(AwsError error, std::string_view operation, in
   return error;
 }
 
+AwsError ServiceRuntime::invalid_response(const HttpResponse& response, std::string_view operation,
+                                          std::string what) const {
+  return annotate(AwsError{"", "", response.status, "InvalidResponse", std::move(what),
+                           request_id_of(response), false, 1},
+                  operation, 1);
+}
+
 Result<void> ServiceRuntime::sign(HttpRequest& request, const SigningOptions& options) const {
   auto credentials = config_.credentials->get();
   if (!credentials) return tl::unexpected(credentials.error());

@@ -146,6 +146,10 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
 
   // Fills in service/operation/attempts/retryable of an error from elsewhere.
   AwsError annotate(AwsError error, std::string_view operation, int attempts) const;
+  // InvalidResponse: a successful answer whose body could not be read as the
+  // operation's result (`what` says how), with its status and request id.
+  AwsError invalid_response(const HttpResponse& response, std::string_view operation,
+                            std::string what) const;
   // BlockingCallOnIoThread: waiting there for a response would deadlock the client.
   AwsError io_thread_error(std::string_view operation) const;
 

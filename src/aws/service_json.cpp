@@ -72,10 +72,8 @@ Result<simdjson::dom::element> parse_json_body(simdjson::dom::parser& parser,
                                                std::string_view operation) {
   simdjson::dom::element root;
   if (parser.parse(response.body).get(root) != simdjson::SUCCESS || !root.is_object()) {
-    return tl::unexpected(runtime.annotate(
-        AwsError{"", "", response.status, "InvalidResponse", "response body is not a JSON object",
-                 request_id_of(response), false, 1},
-        operation, 1));
+    return tl::unexpected(
+        runtime.invalid_response(response, operation, "response body is not a JSON object"));
   }
   return root;
 }
