@@ -56,7 +56,7 @@ const std::vector<std::string_view>& records() {
 
 Provenance bench_provenance() {
   return Provenance{"sales-bucket", "incoming/2024/05/01/orders.jsonl",
-                    "\"d41d8cd98f00b204e9800998ecf8427e\"", "", "2024-05-01T12:00:00Z"};
+                    "\"d41d8cd98f00b204e9800998ecf8427e\"", "", "2024-05-01T12:00:00Z", ""};
 }
 
 void set_counters(benchmark::State& state) {

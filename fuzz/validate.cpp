@@ -66,7 +66,7 @@ std::optional<bool> rapidjson_rejects(std::string_view text, const Verdict& verd
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static RecordValidator validator(Rules::defaults());
   static const EnvelopeBuilder builder(EnvelopeOptions{64 * 1024, "offload", "dlq"});
-  const Provenance provenance{"bucket", "key", "\"etag\"", "", "2024-01-01T00:00:00Z"};
+  const Provenance provenance{"bucket", "key", "\"etag\"", "", "2024-01-01T00:00:00Z", ""};
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   ObjectValidator object(validator, provenance);
   // The same record twice: the second is a duplicate of a written record, or

@@ -13,6 +13,7 @@
 
 #include "app/detail/aws_clients.hpp"
 #include "app/detail/commands.hpp"
+#include "pipeline/dlq_sweep.hpp"
 
 namespace salesflow::app {
 namespace {
@@ -95,66 +96,28 @@ EnvelopeView view_of(const std::string& body) {
   return view;
 }
 
-// Hands received messages back (visibility 0); says on stderr how many could
-// not be, which reappear when their visibility timeout ends.
-void hand_back(AwsClients& aws, const std::string& url,
-               const std::vector<aws::VisibilityChange>& release) {
-  std::size_t failed = 0;
-  std::string first_error;
-  for (std::size_t at = 0; at < release.size(); at += aws::SqsClient::kMaxBatchEntries) {
-    const auto end = std::min(release.size(), at + aws::SqsClient::kMaxBatchEntries);
-    auto released = aws.sqs().change_visibility_batch(
-        url, std::vector<aws::VisibilityChange>(release.begin() + static_cast<long>(at),
-                                                release.begin() + static_cast<long>(end)));
-    if (!released) {
-      failed += end - at;
-      if (first_error.empty()) first_error = released.error().to_string();
-    } else if (!released->ok()) {
-      failed += released->failed.size();
-      if (first_error.empty()) {
-        first_error = released->failed.front().code + ": " + released->failed.front().message;
-      }
-    }
-  }
-  if (failed != 0) {
-    fmt::print(stderr,
-               "salesflow dlq: {} of {} messages could not be handed back ({}); they reappear "
-               "within {} s\n",
-               failed, release.size(), first_error, kLookVisibilitySeconds);
-  }
-}
-
-// Receives up to `limit` distinct messages, then makes them all visible again
-// (also when a receive fails part way).
+// Receives up to `limit` distinct messages in one sweep, then makes them all
+// visible again (also when a receive fails part way).
 tl::expected<std::vector<aws::SqsMessage>, std::string> look(AwsClients& aws,
                                                              const std::string& url,
                                                              std::size_t limit) {
+  pipeline::DlqSweepOptions options;
+  options.visibility = std::chrono::seconds(kLookVisibilitySeconds);
+  options.max_held = limit;
+  pipeline::DlqSweep sweep(aws.sqs(), url, options);
   std::vector<aws::SqsMessage> seen;
-  std::set<std::string> ids;
-  std::vector<aws::VisibilityChange> release;
-  int empty_receives = 0;
-  std::string error;
-  while (seen.size() < limit && empty_receives < 2) {
-    aws::ReceiveOptions options;
-    options.max_messages = static_cast<int>(std::min<std::size_t>(10, limit - seen.size()));
-    options.wait_seconds = 1;
-    options.visibility_timeout = kLookVisibilitySeconds;
-    auto received = aws.sqs().receive(url, options);
-    if (!received) {
-      error = received.error().to_string();
-      break;
-    }
-    empty_receives = received->empty() ? empty_receives + 1 : 0;
-    for (auto& message : *received) {
-      release.push_back(aws::VisibilityChange{message.receipt_handle, 0});
-      if (ids.insert(message.message_id).second) {
-        seen.push_back(std::move(message));
-      }
-    }
+  const auto error = sweep.run([&seen](const std::vector<aws::SqsMessage>& batch) {
+    seen.insert(seen.end(), batch.begin(), batch.end());
+    return true;
+  });
+  if (const auto failures = sweep.hand_back(); !failures.ok()) {
+    fmt::print(stderr,
+               "salesflow dlq: {} of {} messages could not be handed back ({}); they reappear "
+               "within {} s\n",
+               failures.failed, seen.size(), failures.first_error, kLookVisibilitySeconds);
   }
-  hand_back(aws, url, release);
-  if (!error.empty()) {
-    return tl::make_unexpected(error);
+  if (error) {
+    return tl::make_unexpected(error->to_string());
   }
   return seen;
 }
@@ -307,7 +270,8 @@ int run_dlq(const Settings& settings, const DlqOptions& options, bool stats) {
 
 void add_dlq_command(CLI::App& root, Settings& settings, int& status) {
   auto options = std::make_shared<DlqOptions>();
-  auto* dlq = root.add_subcommand("dlq", "Look at the records DLQ without consuming it");
+  auto* dlq = root.add_subcommand(
+      "dlq", "Look at the records DLQ, export its envelopes, replay corrected records, discard");
   dlq->require_subcommand(1);
   auto* stats = dlq->add_subcommand("stats", "Count envelopes by reason code and by source file");
   stats->add_flag("--json", options->json, "Machine-readable output");
@@ -318,6 +282,7 @@ void add_dlq_command(CLI::App& root, Settings& settings, int& status) {
   peek->add_option("count", options->count, "How many")->capture_default_str();
   peek->add_flag("--json", options->json, "Print the envelopes as they are (JSON Lines)");
   peek->callback([&settings, &status, options] { status = run_dlq(settings, *options, false); });
+  add_dlq_correction_commands(*dlq, settings, status);
 }
 
 }  // namespace salesflow::app

@@ -262,7 +262,7 @@ void add_global_options(CLI::App& root, Settings& settings) {
       ->capture_default_str();
 }
 
-void add_processing_options(CLI::App& command, Settings& settings) {
+void add_conflict_option(CLI::App& command, Settings& settings) {
   command
       .add_option("--on-conflict", settings.on_conflict,
                   "A record whose key the table already holds with other content: overwrite "
@@ -272,6 +272,10 @@ void add_processing_options(CLI::App& command, Settings& settings) {
                                               {"reject", ConflictMode::reject}},
           CLI::ignore_case))
       ->capture_default_str();
+}
+
+void add_processing_options(CLI::App& command, Settings& settings) {
+  add_conflict_option(command, settings);
   command.add_option("--objects", settings.objects_in_flight, "Objects processed at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

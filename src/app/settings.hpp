@@ -81,6 +81,8 @@ core::ReaderOptions reader_options(const Settings& settings);
 
 // Registers the options shared by every command on the root command.
 void add_global_options(CLI::App& root, Settings& settings);
+// Registers --on-conflict (also part of the processing options).
+void add_conflict_option(CLI::App& command, Settings& settings);
 // Registers the options of commands that process objects (worker, process).
 void add_processing_options(CLI::App& command, Settings& settings);
 

@@ -14,13 +14,16 @@ namespace salesflow::core {
 // (bucket, key, ETag, version id) and the time the object was ingested, and
 // nothing else. Every item's metadata attributes and every DLQ envelope of the
 // object are made from it. `ingested_at` is ISO-8601 UTC, chosen by the caller
-// (core has no clock).
+// (core has no clock). `corrected_at` is set only when a person's correction
+// of a rejected record is replayed (`salesflow dlq replay`): the time of the
+// replay, while `ingested_at` stays the time the object was first ingested.
 struct Provenance {
   std::string bucket;
   std::string key;
   std::string etag;
   std::string version_id;  // empty when the bucket is not versioned
   std::string ingested_at;
+  std::string corrected_at;  // empty except for replayed corrections
   bool operator==(const Provenance&) const = default;
 };
 

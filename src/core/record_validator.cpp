@@ -73,7 +73,8 @@ struct RecordValidator::Impl {
       : rules(with_key_rules(std::move(given))), paths(rules), completion(rules) {
     reserved_names = {rules.partition_key.attribute, rules.metadata.source,
                       rules.metadata.etag,           rules.metadata.version_id,
-                      rules.metadata.record_index,   rules.metadata.ingested_at};
+                      rules.metadata.record_index,   rules.metadata.ingested_at,
+                      rules.metadata.corrected_at};
     if (rules.sort_key) reserved_names.push_back(rules.sort_key->attribute);
     observations.resize(paths.nodes.size());
   }

@@ -161,6 +161,7 @@ class RulesParser {
                             : name.str() == "version_id"   ? &names.version_id
                             : name.str() == "record_index" ? &names.record_index
                             : name.str() == "ingested_at"  ? &names.ingested_at
+                            : name.str() == "corrected_at" ? &names.corrected_at
                                                            : nullptr;
       if (!target) return fail(value, fmt::format("unknown metadata attribute `{}`", name.str()));
       const auto text = value.value<std::string>();
@@ -261,8 +262,9 @@ class RulesParser {
   tl::expected<void, std::string> check_names(const toml::table& root, const Rules& rules) {
     std::set<std::string> seen;
     const auto& m = rules.metadata;
-    for (const std::string* name : {&rules.partition_key.attribute, &m.source, &m.etag,
-                                    &m.version_id, &m.record_index, &m.ingested_at}) {
+    for (const std::string* name :
+         {&rules.partition_key.attribute, &m.source, &m.etag, &m.version_id, &m.record_index,
+          &m.ingested_at, &m.corrected_at}) {
       if (!seen.insert(*name).second)
         return fail(root, fmt::format("attribute name `{}` is used twice (key and metadata "
                                       "attribute names must differ)",

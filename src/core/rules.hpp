@@ -63,6 +63,7 @@ struct MetadataNames {
   std::string version_id = "_version_id";
   std::string record_index = "_record_index";
   std::string ingested_at = "_ingested_at";
+  std::string corrected_at = "_corrected_at";  // only on items replayed from the DLQ
 };
 
 struct Rules {

@@ -121,7 +121,7 @@ JobResult run_object_job(JobEnvironment& environment, core::RecordValidator& val
   }
 
   const core::Provenance context{object.bucket, object.key, object.etag, object.version_id,
-                                 utc_timestamp_now()};
+                                 utc_timestamp_now(), {}};
   aws::GetObjectOptions get;
   get.if_match = object.etag.empty() ? std::string() : "\"" + object.etag + "\"";
   get.version_id = object.version_id;

@@ -179,8 +179,8 @@ TEST(DuplicateMember, LargeObjectsAreChecked) {
 }
 
 TEST(MetadataCollision, TopLevelMemberWithAReservedNameIsRejected) {
-  for (const char* name :
-       {"OrderId", "_source", "_etag", "_version_id", "_record_index", "_ingested_at"}) {
+  for (const char* name : {"OrderId", "_source", "_etag", "_version_id", "_record_index",
+                           "_ingested_at", "_corrected_at"}) {
     const auto result =
         check_one(std::string(R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"},")") +
                   name + R"(":1})");

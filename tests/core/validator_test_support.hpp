@@ -15,7 +15,7 @@ namespace salesflow::core::testing {
 
 inline Provenance test_provenance() {
   return Provenance{"sales-bucket", "incoming/2024/orders.jsonl",
-                    "\"9b2cf535f27731c974343645a3985328\"", "", "2024-05-01T12:00:00Z"};
+                    "\"9b2cf535f27731c974343645a3985328\"", "", "2024-05-01T12:00:00Z", ""};
 }
 
 struct Checked {

@@ -177,7 +177,7 @@ ChunkSource from_text(std::string text, std::size_t chunk = 7) {
 }
 
 core::Provenance context() {
-  return {"bucket", "key.jsonl", "etag", "", "2026-01-01T00:00:00Z"};
+  return {"bucket", "key.jsonl", "etag", "", "2026-01-01T00:00:00Z", ""};
 }
 
 // Every event of one run, as an observer sees it (from several threads).

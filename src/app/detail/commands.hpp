@@ -18,6 +18,8 @@ void add_init_command(CLI::App& root, Settings& settings, int& status);
 void add_worker_command(CLI::App& root, Settings& settings, int& status);
 void add_process_command(CLI::App& root, Settings& settings, int& status);
 void add_dlq_command(CLI::App& root, Settings& settings, int& status);
+// `dlq export`, `dlq replay`, `dlq discard` (src/app/dlq_correction_command.cpp).
+void add_dlq_correction_commands(CLI::App& dlq, Settings& settings, int& status);
 void add_lambda_command(CLI::App& root, Settings& settings, int& status);
 // Tells the Lambda Runtime API, when the process runs as a function
 // (AWS_LAMBDA_RUNTIME_API set), that `salesflow lambda` cannot start because

@@ -99,7 +99,7 @@ FileSummary validate_file(const std::string& path, const ValidateOptions& option
   ::fstat(*fd, &info);
   const auto total = static_cast<std::uint64_t>(info.st_size);
 
-  core::ObjectValidator object(validator, core::Provenance{"", path, "", "", ""});
+  core::ObjectValidator object(validator, core::Provenance{"", path, "", "", "", ""});
   Collector collector(object, summary);
   core::RecordReader reader(options.reader);
   Progress progress(path, total, options.progress);

@@ -97,6 +97,8 @@ const ItemCompletion::MetadataText& ItemCompletion::metadata_for(const Provenanc
   text.after_index.append("\"}");
   if (!provenance.ingested_at.empty())
     add(text.after_index, names_.ingested_at, provenance.ingested_at);
+  if (!provenance.corrected_at.empty())
+    add(text.after_index, names_.corrected_at, provenance.corrected_at);
   metadata_ = std::move(text);
   return *metadata_;
 }
