@@ -14,7 +14,7 @@ packages=(
   libexpected-dev libcpp-httplib-dev libre2-dev
   clang-14 libclang-rt-14-dev clang-format clang-tidy
   awscli jq python3 python3-yaml gzip procps zip unzip openssl
-  buildah dpkg-dev
+  buildah dpkg-dev chromium
 )
 
 sudo_cmd=()
@@ -50,18 +50,20 @@ if [ "$node_major" -lt 20 ]; then
   exit 2
 fi
 
-localaws="$here/tools/localaws"
-if [ -f "$localaws/package-lock.json" ]; then
-  stamp="$localaws/node_modules/.salesflow-lock.sha256"
-  want=$(sha256sum "$localaws/package-lock.json" | cut -d' ' -f1)
+# npm packages pinned by their package-lock: the local AWS stack, and
+# puppeteer-core for the browser test of the console (test tooling only).
+for dir in "$here/tools/localaws" "$here/tests/browser"; do
+  [ -f "$dir/package-lock.json" ] || continue
+  stamp="$dir/node_modules/.salesflow-lock.sha256"
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "bootstrap: npm ci in tools/localaws"
-    (cd "$localaws" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "bootstrap: npm ci in ${dir#"$here"/}"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
     echo "$want" >"$stamp"
   else
-    echo "bootstrap: tools/localaws/node_modules up to date"
+    echo "bootstrap: ${dir#"$here"/}/node_modules up to date"
   fi
-fi
+done
 # cfn-lint (the deploy.cfn_lint test) is no Debian 12 package: pipx installs
 # the pinned release into ~/.local/bin, where the test also looks for it.
 cfn_lint_version=1.51.0

@@ -37,6 +37,7 @@ int run_cli(int argc, char** argv) {
   add_process_command(cli, settings, status);
   add_dlq_command(cli, settings, status);
   add_lambda_command(cli, settings, status);
+  add_console_command(cli, settings, status);
   const EnvironmentOptions environment(cli);  // after every option is added
   // Before any command runs (they run in their subcommands' callbacks): the
   // command's name, for the User-Agent of its AWS requests.

@@ -20,6 +20,7 @@
 
 #include "app/detail/aws_clients.hpp"
 #include "app/detail/commands.hpp"
+#include "app/detail/correction_support.hpp"
 #include "base/time.hpp"
 #include "pipeline/correction_loop.hpp"
 
@@ -75,31 +76,6 @@ class SweepBar {
   std::chrono::steady_clock::time_point last_;
 };
 
-// What every correction command needs: the clients, the DLQ's URL, the table sink.
-struct Session {
-  std::unique_ptr<AwsClients> aws;
-  std::unique_ptr<pipeline::JobEnvironment> job;
-  std::string dlq_url;
-
-  pipeline::CorrectionClients clients() {
-    return pipeline::CorrectionClients{aws->sqs(), aws->s3(), aws->dynamodb(), job->items()};
-  }
-};
-
-tl::expected<Session, std::string> open_session(const Settings& settings, core::Rules rules) {
-  Session session;
-  auto aws = AwsClients::create(settings);
-  if (!aws) return tl::make_unexpected(aws.error());
-  session.aws = std::move(*aws);
-  auto job = make_job_environment(*session.aws, settings, std::move(rules), nullptr);
-  if (!job) return tl::make_unexpected(job.error());
-  session.job = std::move(*job);
-  auto url = session.aws->queue_url(settings.resources.dlq);
-  if (!url) return tl::make_unexpected(url.error());
-  session.dlq_url = std::move(*url);
-  return session;
-}
-
 void report_hand_back(const pipeline::SweepFailures& failures, int visibility_s) {
   if (!failures.ok()) {
     fmt::print(stderr,
@@ -112,7 +88,7 @@ void report_hand_back(const pipeline::SweepFailures& failures, int visibility_s)
 // ---- export ----
 
 int run_export(const Settings& settings, const CorrectionOptions& options) {
-  auto session = open_session(settings, core::Rules::defaults());
+  auto session = open_correction_session(settings, core::Rules::defaults());
   if (!session) {
     fmt::print(stderr, "salesflow dlq export: {}\n", session.error());
     return kExitUsage;
@@ -202,9 +178,6 @@ void write_replay_json(const pipeline::ReplayReport& report, bool dry_run) {
   const auto key = [&w](std::string_view k) {
     w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
   };
-  const auto string = [&w](std::string_view v) {
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  };
   std::map<std::string, std::size_t> by_status;
   for (const auto& result : report.results) ++by_status[std::string(to_string(result.status))];
   w.StartObject();
@@ -229,39 +202,7 @@ void write_replay_json(const pipeline::ReplayReport& report, bool dry_run) {
   w.Bool(report.whole_queue);
   key("results");
   w.StartArray();
-  for (const auto& result : report.results) {
-    w.StartObject();
-    key("id");
-    string(result.id);
-    key("line");
-    w.Uint64(result.line);
-    key("status");
-    string(to_string(result.status));
-    if (!result.reasons.empty()) {
-      key("reasons");
-      w.StartArray();
-      for (const auto& reason : result.reasons) {
-        w.StartObject();
-        key("code");
-        string(to_string(reason.code));
-        key("path");
-        string(reason.path);
-        key("message");
-        string(reason.message);
-        w.EndObject();
-      }
-      w.EndArray();
-    }
-    if (!result.detail.empty()) {
-      key("detail");
-      string(result.detail);
-    }
-    if (!result.item_json.empty()) {
-      key("item");
-      w.RawValue(result.item_json.data(), result.item_json.size(), rapidjson::kObjectType);
-    }
-    w.EndObject();
-  }
+  for (const auto& result : report.results) write_replay_result(w, result);
   w.EndArray();
   w.EndObject();
   fmt::print("{}\n", buffer.GetString());
@@ -334,7 +275,7 @@ int run_replay(const Settings& settings, const CorrectionOptions& options) {
     // Touches no queue and no table: nothing to connect to.
     report = pipeline::dry_run_corrections(*rules, *corrections, replay);
   } else {
-    auto session = open_session(settings, *rules);
+    auto session = open_correction_session(settings, *rules);
     if (!session) {
       fmt::print(stderr, "salesflow dlq replay: {}\n", session.error());
       return kExitUsage;
@@ -368,62 +309,6 @@ int run_replay(const Settings& settings, const CorrectionOptions& options) {
 }
 
 // ---- discard ----
-
-// Appends one line per discarded envelope to the audit file and syncs it
-// before the caller deletes anything.
-class AuditFile {
- public:
-  explicit AuditFile(const std::string& path)
-      : path_(path), fd_(::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600)) {}
-  ~AuditFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  AuditFile(const AuditFile&) = delete;
-  AuditFile& operator=(const AuditFile&) = delete;
-
-  [[nodiscard]] bool is_open() const { return fd_ >= 0; }
-
-  // nullopt when the line is durable; else why not.
-  [[nodiscard]] std::optional<std::string> append(const std::string& line) const {
-    std::string_view rest = line;
-    while (!rest.empty()) {
-      const auto written = ::write(fd_, rest.data(), rest.size());
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        return fmt::format("writing the audit file {} failed: {}", path_, std::strerror(errno));
-      }
-      rest.remove_prefix(static_cast<std::size_t>(written));
-    }
-    if (::fsync(fd_) != 0) {
-      return fmt::format("syncing the audit file {} failed: {}", path_, std::strerror(errno));
-    }
-    return std::nullopt;
-  }
-
- private:
-  std::string path_;
-  int fd_;
-};
-
-std::string audit_line(const std::string& reason, const std::string& envelope) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  const auto text = [&w](std::string_view v) {
-    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-  };
-  const char* user = std::getenv("USER");
-  w.StartObject();
-  w.Key("discarded_at");
-  text(base::iso8601_utc_ms(std::chrono::system_clock::now()));
-  w.Key("reason");
-  text(reason);
-  w.Key("user");
-  text(user != nullptr ? user : "");
-  w.Key("envelope");
-  w.RawValue(envelope.data(), envelope.size(), rapidjson::kObjectType);
-  w.EndObject();
-  return std::string(buffer.GetString()) + "\n";
-}
 
 // Ids from the command line and from a file of JSON lines with an `id` member
 // (an export, or replay output).
@@ -471,10 +356,10 @@ int run_discard(const Settings& settings, const CorrectionOptions& options) {
   const AuditFile audit(options.audit);
   if (!audit.is_open()) {
     fmt::print(stderr, "salesflow dlq discard: cannot open the audit file {}: {}\n", options.audit,
-               std::strerror(errno));
+               audit.open_error());
     return kExitUsage;
   }
-  auto session = open_session(settings, core::Rules::defaults());
+  auto session = open_correction_session(settings, core::Rules::defaults());
   if (!session) {
     fmt::print(stderr, "salesflow dlq discard: {}\n", session.error());
     return kExitUsage;
@@ -483,7 +368,7 @@ int run_discard(const Settings& settings, const CorrectionOptions& options) {
   const pipeline::DiscardReport report = pipeline::discard_envelopes(
       session->clients(), session->dlq_url, *ids, sweep_options(options),
       [&audit, &options](const std::string&, const std::string& envelope) {
-        return audit.append(audit_line(options.reason, envelope));
+        return audit.append(options.reason, envelope);
       },
       bar.callback());
   report_hand_back(report.hand_back, options.visibility_s);

@@ -21,6 +21,7 @@ void add_dlq_command(CLI::App& root, Settings& settings, int& status);
 // `dlq export`, `dlq replay`, `dlq discard` (src/app/dlq_correction_command.cpp).
 void add_dlq_correction_commands(CLI::App& dlq, Settings& settings, int& status);
 void add_lambda_command(CLI::App& root, Settings& settings, int& status);
+void add_console_command(CLI::App& root, Settings& settings, int& status);
 // Tells the Lambda Runtime API, when the process runs as a function
 // (AWS_LAMBDA_RUNTIME_API set), that `salesflow lambda` cannot start because
 // its options or SALESFLOW_* variables are unusable: the invocation then fails
