@@ -15,8 +15,11 @@ namespace salesflow::pipeline {
 namespace {
 
 constexpr std::size_t kMaxProblems = 20;
-// Corrections written per table request: BatchWriteItem's limit.
-constexpr std::size_t kWriteGroup = 25;
+// Corrections written and settled together: two full BatchWriteItem requests
+// (25 items each) and five full DeleteMessageBatch requests (10 each).
+constexpr std::size_t kWriteGroup = 50;
+// GetItem requests in flight when asking whether corrections were replayed before.
+constexpr std::size_t kLookupsInFlight = 32;
 
 aws::Result<std::string> fetch_text(aws::S3Client& s3, const core::S3Location& location) {
   std::string text;
@@ -214,11 +217,11 @@ class Replay {
             }
           }
           delete_repeats(repeats);
-          if (matches_.size() >= kWriteGroup) flush();
+          while (matches_.size() >= kWriteGroup) flush(kWriteGroup);
           return true;
         },
         progress);
-    flush();
+    flush(matches_.size());
   }
 
   void delete_repeats(const std::vector<std::string>& handles) {
@@ -227,12 +230,13 @@ class Replay {
     report_.messages_deleted += handles.size() - failures.failed;
   }
 
-  // Writes the matched corrections, then deletes the messages of those written.
-  void flush() {
-    if (matches_.empty()) return;
+  // Writes the first `count` matched corrections, then deletes the messages
+  // of those written.
+  void flush(std::size_t count) {
+    if (count == 0) return;
     std::vector<ItemWrite> writes;
     std::vector<std::size_t> written_match;  // writes[i] is matches_[written_match[i]]
-    for (std::size_t m = 0; m < matches_.size(); ++m) {
+    for (std::size_t m = 0; m < count; ++m) {
       Match& match = matches_[m];
       pending_.erase(corrections_[match.correction].id);
       ReplayResult& result = report_.results[match.correction];
@@ -300,8 +304,9 @@ class Replay {
       settled_ids_.insert(match.envelope.id);
       delete_offloaded(match.envelope);
     }
-    matches_.clear();
+    matches_.erase(matches_.begin(), matches_.begin() + static_cast<std::ptrdiff_t>(count));
     queued_.clear();
+    for (std::size_t m = 0; m < matches_.size(); ++m) queued_.emplace(matches_[m].envelope.id, m);
   }
 
   // After the message: an offload object without its message is garbage, a
@@ -317,6 +322,7 @@ class Replay {
   // table holds the item, with `_corrected_at`, from the same envelope), or
   // not in the queue.
   void settle_not_found() {
+    std::vector<std::size_t> lookups;
     for (const auto& [id, i] : pending_) {
       ReplayResult& result = report_.results[i];
       result.item_json.clear();
@@ -325,19 +331,37 @@ class Replay {
         result.detail = "not seen in this pass over the DLQ (it stopped early): run again";
         continue;
       }
-      aws::GetItemRequest request;
-      request.table = options_.table;
-      request.key = keys_[i];
-      auto item = clients_->dynamodb.get_item(std::move(request));
-      if (!item) {
-        result.detail =
-            "not in the DLQ; the table could not be asked whether it was replayed "
-            "before: " +
-            item.error().to_string();
-      } else if (*item && replayed_from(rules_, **item, corrections_[i].envelope)) {
-        result.status = ReplayStatus::already_replayed;
-      } else {
-        result.detail = "no DLQ message has this id (discarded, or replayed under another key?)";
+      lookups.push_back(i);
+    }
+    // GetItem with a bounded number in flight: a second replay of a large
+    // file asks about every correction.
+    for (std::size_t at = 0; at < lookups.size(); at += kLookupsInFlight) {
+      const std::size_t end = std::min(lookups.size(), at + kLookupsInFlight);
+      std::vector<std::promise<aws::Result<std::optional<std::string>>>> answers(end - at);
+      for (std::size_t k = at; k < end; ++k) {
+        aws::GetItemRequest request;
+        request.table = options_.table;
+        request.key = keys_[lookups[k]];
+        clients_->dynamodb.get_item_async(
+            std::move(request),
+            [&answer = answers[k - at]](aws::Result<std::optional<std::string>> item) {
+              answer.set_value(std::move(item));
+            });
+      }
+      for (std::size_t k = at; k < end; ++k) {
+        const std::size_t i = lookups[k];
+        ReplayResult& result = report_.results[i];
+        const auto item = answers[k - at].get_future().get();
+        if (!item) {
+          result.detail =
+              "not in the DLQ; the table could not be asked whether it was replayed "
+              "before: " +
+              item.error().to_string();
+        } else if (*item && replayed_from(rules_, **item, corrections_[i].envelope)) {
+          result.status = ReplayStatus::already_replayed;
+        } else {
+          result.detail = "no DLQ message has this id (discarded, or replayed under another key?)";
+        }
       }
     }
   }
