@@ -108,6 +108,17 @@ expect_eq "the replayed item is in the table" "fixed@example.com" "$(jq -r '.["c
 expect_eq "with its number exact" "12345678901234567890123" "$(jq -r '.["order-info"].M.qty.N' <<<"$item")"
 expect_match "and _corrected_at" '^[0-9]{4}-' "$(jq -r '._corrected_at.S' <<<"$item")"
 expect_eq "the DLQ count dropped by one" 3 "$(queue_depth "$DLQ")"
+# Discard through the API, as the page's button does: audited, then deleted.
+discard_id=$(id_of WEB-001)
+answer=$(curl -s -X POST -H 'Content-Type: application/json' -H "X-Salesflow-Token: $token" \
+  -d "{\"id\":\"$discard_id\",\"reason\":\"customer withdrew\"}" "${url}api/discard")
+expect_eq "the console discards" discarded "$(jq -r .status <<<"$answer")"
+expect_eq "into its audit file, with the reason" "$discard_id customer withdrew" \
+  "$(jq -r '"\(.envelope.id) \(.reason)"' "$WORK_DIR/audit.jsonl")"
+expect_eq "the DLQ count dropped again" 2 "$(queue_depth "$DLQ")"
+expect_eq "a discard without a reason is refused" 400 \
+  "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+    -H "X-Salesflow-Token: $token" -d "{\"id\":\"$invalid_id\"}" "${url}api/discard")"
 drain_queue "$DLQ" "$WORK_DIR/dlq.jsonl" 50
 expect_eq "the still-invalid record keeps its message" 1 \
   "$(jq -r '.Body | fromjson | .id' "$WORK_DIR/dlq.jsonl" | grep -c "$invalid_id")"
