@@ -420,9 +420,23 @@ void add_dlq_correction_commands(CLI::App& dlq, Settings& settings, int& status)
   exporter->add_option("--reason", options->reasons, "Only envelopes with this reason code");
   exporter->add_option("--source", options->source,
                        "Only envelopes of objects under this s3://bucket/prefix");
-  exporter->add_option("--since", options->since,
-                       "Only envelopes written at or after this ISO-8601 UTC time "
-                       "(2024-05-01 or 2024-05-01T12:00:00Z)");
+  exporter
+      ->add_option("--since", options->since,
+                   "Only envelopes written at or after this ISO-8601 UTC time "
+                   "(2024-05-01 or 2024-05-01T12:00:00Z)")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            // Compared as text with the envelopes' timestamps, so it must
+            // have their layout (a prefix of it).
+            static constexpr std::string_view kLayout = "0000-00-00T00:00:00.000Z";
+            bool ok = text.size() >= 10 && text.size() <= kLayout.size();
+            for (std::size_t i = 0; ok && i < text.size(); ++i) {
+              ok = kLayout[i] == '0' ? (text[i] >= '0' && text[i] <= '9') : text[i] == kLayout[i];
+            }
+            return ok ? std::string()
+                      : "must be an ISO-8601 UTC time like 2024-05-01 or 2024-05-01T12:00:00Z";
+          },
+          "TIME"));
   exporter->add_option("--limit", options->limit, "At most this many envelopes (0: all)")
       ->capture_default_str();
   add_visibility_option(*exporter, *options);

@@ -54,6 +54,12 @@ expect_eq "--limit bounds the lines" 3 "$(sf dlq export --limit 3 2>/dev/null | 
 expect_eq "--source filters by s3://bucket/prefix" 0 \
   "$(sf dlq export --source "s3://$BUCKET/elsewhere/" 2>/dev/null | grep -c . || true)"
 expect_eq "--since filters by time" 0 "$(sf dlq export --since 2999-01-01 2>/dev/null | grep -c . || true)"
+expect_eq "--since takes a prefix of the timestamps' layout" 12 \
+  "$(sf dlq export --since 2020-01-01T00:00 2>/dev/null | grep -c .)"
+status=0
+sf dlq export --since yesterday >/dev/null 2>"$WORK_DIR/since.err" || status=$?
+expect_eq "--since refuses what it cannot compare" 2 "$status"
+expect_match "and says what it wants" "ISO-8601 UTC time like 2024-05-01" "$(cat "$WORK_DIR/since.err")"
 expect_eq "the looks consumed nothing" 12 "$(queue_depth "$DLQ")"
 
 # ---- fixes: five records get their contact, one gets an empty e-mail (still
