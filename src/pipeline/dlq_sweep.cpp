@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <unordered_set>
 
 namespace salesflow::pipeline {
 namespace {
@@ -77,7 +78,7 @@ aws::Result<std::vector<aws::SqsMessage>> DlqSweep::next() {
     empty_receives_ = 0;
     const auto now = std::chrono::steady_clock::now();
     for (auto& message : *received) {
-      held_.insert_or_assign(message.receipt_handle, now);
+      hold(message.receipt_handle, now);
       ++received_;
       batch.push_back(std::move(message));
     }
@@ -96,15 +97,21 @@ std::optional<aws::AwsError> DlqSweep::run(const BatchHandler& on_batch,
   }
 }
 
+void DlqSweep::hold(const std::string& handle, Clock::time_point now) {
+  held_.insert_or_assign(handle, now);
+  by_start_.emplace_back(now, handle);
+}
+
 void DlqSweep::keep_hidden() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = Clock::now();
   std::vector<aws::VisibilityChange> changes;
-  for (auto& [handle, since] : held_) {
-    if (now - since > options_.visibility / 2) {
-      changes.push_back(
-          aws::VisibilityChange{handle, static_cast<int>(options_.visibility.count())});
-      since = now;
-    }
+  while (!by_start_.empty() && now - by_start_.front().first > options_.visibility / 2) {
+    auto [since, handle] = std::move(by_start_.front());
+    by_start_.pop_front();
+    const auto held = held_.find(handle);
+    if (held == held_.end() || held->second != since) continue;  // gone, or held again since
+    changes.push_back(aws::VisibilityChange{handle, static_cast<int>(options_.visibility.count())});
+    hold(handle, now);
   }
   // A failed extension lets those messages reappear; a later receive of this
   // sweep may then get one again, which the callers tolerate (ids collapse).
@@ -115,13 +122,16 @@ void DlqSweep::keep_hidden() {
 }
 
 SweepFailures DlqSweep::remove(const std::vector<std::string>& receipt_handles) {
-  for (const auto& handle : receipt_handles) held_.erase(handle);
   SweepFailures failures = in_batches<std::string>(
       receipt_handles,
       [this](std::vector<std::string> group) { return sqs_.delete_batch(url_, std::move(group)); });
-  // Still in the queue: held again, so the end of the sweep hands them back.
-  const auto now = std::chrono::steady_clock::now();
-  for (const auto& handle : failures.failed_handles) held_.insert_or_assign(handle, now);
+  // What was not deleted stays held (its visibility timeout running as
+  // before), so the end of the sweep hands it back.
+  const std::unordered_set<std::string> kept(failures.failed_handles.begin(),
+                                             failures.failed_handles.end());
+  for (const auto& handle : receipt_handles) {
+    if (!kept.contains(handle)) held_.erase(handle);
+  }
   return failures;
 }
 
@@ -141,6 +151,7 @@ SweepFailures DlqSweep::hand_back() {
   std::vector<std::string> handles;
   handles.reserve(held_.size());
   for (const auto& [handle, since] : held_) handles.push_back(handle);
+  by_start_.clear();
   return release(handles);
 }
 

@@ -20,6 +20,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <optional>
 #include <string>
@@ -89,8 +90,15 @@ class DlqSweep {
   aws::SqsClient& sqs_;
   std::string url_;
   DlqSweepOptions options_;
+  using Clock = std::chrono::steady_clock;
+  // Starts (or extends) holding a message from `now`.
+  void hold(const std::string& handle, Clock::time_point now);
+
   // receipt handle -> when its visibility timeout was last (re)started
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> held_;
+  std::unordered_map<std::string, Clock::time_point> held_;
+  // The same starts in time order, so keep_hidden() looks only at the oldest
+  // (entries of messages no longer held, or held again since, are skipped).
+  std::deque<std::pair<Clock::time_point, std::string>> by_start_;
   std::size_t received_ = 0;
   int empty_receives_ = 0;
   bool limit_reached_ = false;

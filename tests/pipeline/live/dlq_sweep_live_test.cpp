@@ -5,6 +5,7 @@
 
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "pipeline/dlq_sweep.hpp"
@@ -98,6 +99,20 @@ TEST_F(DlqSweepLive, DeletesOnlyWhatItIsTold) {
   EXPECT_EQ(bodies.size(), static_cast<std::size_t>(kMessages - 2));
   EXPECT_EQ(bodies.count("m3"), 0U);
   EXPECT_EQ(bodies.count("m40"), 0U);
+}
+
+TEST_F(DlqSweepLive, ASlowPassKeepsItsMessagesHidden) {
+  DlqSweepOptions options;
+  options.visibility = 2s;  // extended once half of it is spent
+  DlqSweep sweep(*sqs_, url_, options);
+  std::multiset<std::string> bodies;
+  const auto error = sweep.run([&bodies](const std::vector<aws::SqsMessage>& batch) {
+    for (const auto& message : batch) bodies.insert(message.body);
+    std::this_thread::sleep_for(1200ms);  // a slow caller: past the first messages' timeout
+    return true;
+  });
+  ASSERT_FALSE(error) << error->to_string();
+  EXPECT_EQ(bodies.size(), static_cast<std::size_t>(kMessages)) << "none received twice";
 }
 
 TEST_F(DlqSweepLive, StopsAtItsHeldLimitAndSaysSo) {
