@@ -37,8 +37,11 @@ test-asan: bootstrap
 	# normal build runs it, its memory safety is what every other test covers.
 	# The localaws suites test the local stack (Node), not a line of salesflow;
 	# the deploy suites check templates and the calls the normal build made.
+	# The browser test of the console spends its time in chromium and Node; the
+	# console's C++ (the same correction loop) runs under ASan in e2e.dlq_replay
+	# and e2e.dlq_discard.
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:alloc_dealloc_mismatch=0 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) -LE '^(moto|localaws|deploy)$$'
+	  ctest --test-dir $(BUILD_ASAN) $(CTEST_FLAGS) -LE '^(moto|localaws|deploy|e2e-console)$$'
 
 # The unit suites of the layers with threads (base, aws, pipeline, app), the
 # live pipeline tests and the stop-under-load test again under ThreadSanitizer

@@ -140,36 +140,41 @@ echo
 echo "== salesflow dlq stats"
 "$salesflow" dlq stats
 
-echo
-echo "== correcting rejects: salesflow dlq export, a fix with jq, salesflow dlq replay (docs/correction.md)"
-table_count() {
-  /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_DYNAMODB" dynamodb scan --table-name salesflow-orders \
-    --select COUNT --output json | jq .Count
-}
-dlq_envelopes() { "$salesflow" dlq stats --json | jq .envelopes; }
-table_before=$(table_count)
-dlq_before=$(dlq_envelopes)
-"$salesflow" dlq export -o "$out/dlq-export.jsonl"
-# Five records that lack their contact-info altogether get one.
-jq -cn 'limit(5; inputs
-         | select(.value != null and .value["contact-info"] == null
-                  and any(.reasons[]; .code == "missing" and .path == "/contact-info"))
-         | .value["contact-info"] = {"name": "Corrected", "email": "corrected@example.com"})' \
-  "$out/dlq-export.jsonl" >"$out/dlq-fixes.jsonl"
-fixes=$(grep -c . "$out/dlq-fixes.jsonl" || true)
-echo "jq fixed $fixes of $(grep -c . "$out/dlq-export.jsonl") exported envelopes ($out/dlq-fixes.jsonl)"
-replay_status=0
-"$salesflow" dlq replay "$out/dlq-fixes.jsonl" || replay_status=$?
-table_after=$(table_count)
-dlq_after=$(dlq_envelopes)
-echo "table: $table_before -> $table_after items; DLQ: $dlq_before -> $dlq_after envelopes"
 correction_ok=1
-if [ "$replay_status" -ne 0 ] || [ "$fixes" -eq 0 ] || [ "$table_after" -ne $((table_before + fixes)) ] ||
-  [ "$dlq_after" -ne $((dlq_before - fixes)) ]; then
-  correction_ok=0
-  echo "correction: MISMATCH (replay exit $replay_status; expected +$fixes items and -$fixes envelopes)"
-else
-  echo "correction: OK ($fixes records replayed into the table, their envelopes gone from the DLQ)"
+# The correction loop is the same commands whichever way the files were
+# processed: `make demo` shows it, `make demo-lambda` does not repeat it.
+if [ "$mode" = worker ]; then
+  echo
+  echo "== correcting rejects: salesflow dlq export, a fix with jq, salesflow dlq replay (docs/correction.md)"
+  table_count() {
+    /usr/bin/aws --endpoint-url "$AWS_ENDPOINT_URL_DYNAMODB" dynamodb scan --table-name salesflow-orders \
+      --select COUNT --output json | jq .Count
+  }
+  dlq_envelopes() { "$salesflow" dlq stats --json | jq .envelopes; }
+  table_before=$(table_count)
+  dlq_before=$(dlq_envelopes)
+  "$salesflow" dlq export -o "$out/dlq-export.jsonl"
+  # Five records that lack their contact-info altogether get one.
+  jq -cn 'limit(5; inputs
+           | select(.value != null and .value["contact-info"] == null
+                    and any(.reasons[]; .code == "missing" and .path == "/contact-info"))
+           | .value["contact-info"] = {"name": "Corrected", "email": "corrected@example.com"})' \
+    "$out/dlq-export.jsonl" >"$out/dlq-fixes.jsonl"
+  fixes=$(grep -c . "$out/dlq-fixes.jsonl" || true)
+  echo "jq fixed $fixes of $(grep -c . "$out/dlq-export.jsonl") exported envelopes ($out/dlq-fixes.jsonl)"
+  replay_status=0
+  "$salesflow" dlq replay "$out/dlq-fixes.jsonl" || replay_status=$?
+  table_after=$(table_count)
+  dlq_after=$(dlq_envelopes)
+  echo "table: $table_before -> $table_after items; DLQ: $dlq_before -> $dlq_after envelopes"
+  correction_ok=1
+  if [ "$replay_status" -ne 0 ] || [ "$fixes" -eq 0 ] || [ "$table_after" -ne $((table_before + fixes)) ] ||
+    [ "$dlq_after" -ne $((dlq_before - fixes)) ]; then
+    correction_ok=0
+    echo "correction: MISMATCH (replay exit $replay_status; expected +$fixes items and -$fixes envelopes)"
+  else
+    echo "correction: OK ($fixes records replayed into the table, their envelopes gone from the DLQ)"
+  fi
 fi
 
 elapsed=$(echo "$(date +%s.%N) - $started" | bc)
