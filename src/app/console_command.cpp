@@ -92,19 +92,12 @@ std::string random_token() {
   return base::hex_encode(bytes);
 }
 
-void key(JsonWriter& w, std::string_view k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-}
-void text(JsonWriter& w, std::string_view v) {
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
 std::string error_json(std::string_view message) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  key(w, "error");
-  text(w, message);
+  write_key(w, "error");
+  write_string(w, message);
   w.EndObject();
   return buffer.GetString();
 }
@@ -202,20 +195,20 @@ class Console {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
-    key(w, "token");
-    text(w, token_);
-    key(w, "dlq");
-    text(w, settings_.resources.dlq);
-    key(w, "table");
-    text(w, settings_.resources.table);
-    key(w, "bucket");
-    text(w, settings_.resources.bucket);
-    key(w, "region");
-    text(w, session_.aws->config().region);
-    key(w, "audit");
-    text(w, audit_.path());
-    key(w, "version");
-    text(w, SALESFLOW_VERSION);
+    write_key(w, "token");
+    write_string(w, token_);
+    write_key(w, "dlq");
+    write_string(w, settings_.resources.dlq);
+    write_key(w, "table");
+    write_string(w, settings_.resources.table);
+    write_key(w, "bucket");
+    write_string(w, settings_.resources.bucket);
+    write_key(w, "region");
+    write_string(w, session_.aws->config().region);
+    write_key(w, "audit");
+    write_string(w, audit_.path());
+    write_key(w, "version");
+    write_string(w, SALESFLOW_VERSION);
     w.EndObject();
     return buffer.GetString();
   }
@@ -236,9 +229,9 @@ class Console {
     pipeline::ExportReport report;
     {
       const std::scoped_lock lock(work_mutex_);
-      report =
-          pipeline::export_envelopes(session_.clients(), session_.dlq_url, filter, sweep_options(),
-                                     [&lines](const std::string& line) { lines.push_back(line); });
+      report = pipeline::export_envelopes(
+          session_.clients(), session_.dlq_url(), filter, sweep_options(),
+          [&lines](const std::string& line) { lines.push_back(line); });
     }
     if (report.error) {
       refuse(response, 502, "the DLQ cannot be read: " + report.error->to_string());
@@ -255,19 +248,19 @@ class Console {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
-    key(w, "messages");
+    write_key(w, "messages");
     w.Uint64(report.messages);
-    key(w, "repeats");
+    write_key(w, "repeats");
     w.Uint64(report.repeats);
-    key(w, "foreign");
+    write_key(w, "foreign");
     w.Uint64(report.foreign);
-    key(w, "whole_queue");
+    write_key(w, "whole_queue");
     w.Bool(report.whole_queue);
-    key(w, "problems");
+    write_key(w, "problems");
     w.StartArray();
-    for (const auto& problem : report.problems) text(w, problem);
+    for (const auto& problem : report.problems) write_string(w, problem);
     w.EndArray();
-    key(w, "envelopes");
+    write_key(w, "envelopes");
     w.StartArray();
     for (const auto& line : lines) w.RawValue(line.data(), line.size(), rapidjson::kObjectType);
     w.EndArray();
@@ -300,19 +293,19 @@ class Console {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
-    key(w, "valid");
+    write_key(w, "valid");
     w.Bool(result.status == pipeline::ReplayStatus::would_replay);
-    key(w, "status");
-    text(w, to_string(result.status));
-    key(w, "reasons");
+    write_key(w, "status");
+    write_string(w, to_string(result.status));
+    write_key(w, "reasons");
     write_reasons(w, result.reasons);
     if (!result.detail.empty()) {
-      key(w, "detail");
-      text(w, result.detail);
+      write_key(w, "detail");
+      write_string(w, result.detail);
     }
     if (!result.item_json.empty()) {
-      key(w, "item");
-      text(w, result.item_json);
+      write_key(w, "item");
+      write_string(w, result.item_json);
     }
     w.EndObject();
     json(response, buffer.GetString());
@@ -331,7 +324,7 @@ class Console {
     pipeline::ReplayReport report;
     {
       const std::scoped_lock lock(work_mutex_);
-      report = pipeline::replay_corrections(session_.clients(), rules_, session_.dlq_url,
+      report = pipeline::replay_corrections(session_.clients(), rules_, session_.dlq_url(),
                                             {*correction}, options);
     }
     const pipeline::ReplayResult& result = report.results.front();
@@ -365,7 +358,7 @@ class Console {
     {
       const std::scoped_lock lock(work_mutex_);
       report = pipeline::discard_envelopes(
-          session_.clients(), session_.dlq_url, {std::string(id)}, sweep_options(),
+          session_.clients(), session_.dlq_url(), {std::string(id)}, sweep_options(),
           [this, &why](const std::string&, const std::string& envelope) {
             return audit_.append(why, envelope);
           });
@@ -383,13 +376,13 @@ class Console {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
-    key(w, "id");
-    text(w, result.id);
-    key(w, "status");
-    text(w, to_string(result.status));
+    write_key(w, "id");
+    write_string(w, result.id);
+    write_key(w, "status");
+    write_string(w, to_string(result.status));
     if (!result.detail.empty()) {
-      key(w, "detail");
-      text(w, result.detail);
+      write_key(w, "detail");
+      write_string(w, result.detail);
     }
     w.EndObject();
     json(response, buffer.GetString());

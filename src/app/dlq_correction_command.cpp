@@ -111,7 +111,7 @@ int run_export(const Settings& settings, const CorrectionOptions& options) {
   filter.limit = options.limit;
   SweepBar bar;
   const pipeline::ExportReport report = pipeline::export_envelopes(
-      session->clients(), session->dlq_url, filter, sweep_options(options),
+      session->clients(), session->dlq_url(), filter, sweep_options(options),
       [out](const std::string& line) { *out << line << '\n'; }, bar.callback());
   out->flush();
   if (!*out) {
@@ -175,32 +175,29 @@ tl::expected<std::vector<core::Correction>, std::vector<std::string>> read_corre
 void write_replay_json(const pipeline::ReplayReport& report, bool dry_run) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  const auto key = [&w](std::string_view k) {
-    w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
-  };
   std::map<std::string, std::size_t> by_status;
   for (const auto& result : report.results) ++by_status[std::string(to_string(result.status))];
   w.StartObject();
-  key("dry_run");
+  write_key(w, "dry_run");
   w.Bool(dry_run);
-  key("corrections");
+  write_key(w, "corrections");
   w.Uint64(report.results.size());
-  key("by_status");
+  write_key(w, "by_status");
   w.StartObject();
   for (const auto& [status, count] : by_status) {
-    key(status);
+    write_key(w, status);
     w.Uint64(count);
   }
   w.EndObject();
-  key("messages_received");
+  write_key(w, "messages_received");
   w.Uint64(report.messages);
-  key("messages_deleted");
+  write_key(w, "messages_deleted");
   w.Uint64(report.messages_deleted);
-  key("offload_objects_deleted");
+  write_key(w, "offload_objects_deleted");
   w.Uint64(report.offload_objects_deleted);
-  key("whole_queue");
+  write_key(w, "whole_queue");
   w.Bool(report.whole_queue);
-  key("results");
+  write_key(w, "results");
   w.StartArray();
   for (const auto& result : report.results) write_replay_result(w, result);
   w.EndArray();
@@ -281,7 +278,7 @@ int run_replay(const Settings& settings, const CorrectionOptions& options) {
       return kExitUsage;
     }
     SweepBar bar;
-    report = pipeline::replay_corrections(session->clients(), *rules, session->dlq_url,
+    report = pipeline::replay_corrections(session->clients(), *rules, session->dlq_url(),
                                           *corrections, replay, bar.callback());
   }
   report_hand_back(report.hand_back, options.visibility_s);
@@ -366,7 +363,7 @@ int run_discard(const Settings& settings, const CorrectionOptions& options) {
   }
   SweepBar bar;
   const pipeline::DiscardReport report = pipeline::discard_envelopes(
-      session->clients(), session->dlq_url, *ids, sweep_options(options),
+      session->clients(), session->dlq_url(), *ids, sweep_options(options),
       [&audit, &options](const std::string&, const std::string& envelope) {
         return audit.append(options.reason, envelope);
       },

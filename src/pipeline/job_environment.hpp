@@ -62,6 +62,8 @@ class JobEnvironment {
   [[nodiscard]] Ledger& ledger() { return ledger_; }
   [[nodiscard]] ItemSink& items() { return items_; }
   [[nodiscard]] MessageSink& messages() { return messages_; }
+  // The DLQ's URL, resolved once when the environment was made.
+  [[nodiscard]] const std::string& dlq_url() const { return messages_.queue_url(); }
   [[nodiscard]] BlobSink& blobs() { return blobs_; }
 
   // "host/pid/random": this process in ledger leases.

@@ -13,17 +13,13 @@
 #include "base/time.hpp"
 
 namespace salesflow::app {
-namespace {
-
-void string_value(JsonWriter& w, std::string_view v) {
-  w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+void write_string(JsonWriter& w, std::string_view value) {
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
-void key(JsonWriter& w, std::string_view k) {
-  w.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
+void write_key(JsonWriter& w, std::string_view key) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
 }
-
-}  // namespace
 
 pipeline::CorrectionClients CorrectionSession::clients() {
   return pipeline::CorrectionClients{aws->sqs(), aws->s3(), aws->dynamodb(), job->items()};
@@ -38,9 +34,6 @@ tl::expected<CorrectionSession, std::string> open_correction_session(const Setti
   auto job = make_job_environment(*session.aws, settings, std::move(rules), nullptr);
   if (!job) return tl::make_unexpected(job.error());
   session.job = std::move(*job);
-  auto url = session.aws->queue_url(settings.resources.dlq);
-  if (!url) return tl::make_unexpected(url.error());
-  session.dlq_url = std::move(*url);
   return session;
 }
 
@@ -60,13 +53,13 @@ std::optional<std::string> AuditFile::append(const std::string& reason,
   JsonWriter w(buffer);
   const char* user = std::getenv("USER");
   w.StartObject();
-  key(w, "discarded_at");
-  string_value(w, base::iso8601_utc_ms(std::chrono::system_clock::now()));
-  key(w, "reason");
-  string_value(w, reason);
-  key(w, "user");
-  string_value(w, user != nullptr ? user : "");
-  key(w, "envelope");
+  write_key(w, "discarded_at");
+  write_string(w, base::iso8601_utc_ms(std::chrono::system_clock::now()));
+  write_key(w, "reason");
+  write_string(w, reason);
+  write_key(w, "user");
+  write_string(w, user != nullptr ? user : "");
+  write_key(w, "envelope");
   w.RawValue(envelope.data(), envelope.size(), rapidjson::kObjectType);
   w.EndObject();
   std::string line(buffer.GetString(), buffer.GetSize());
@@ -93,12 +86,12 @@ void write_reasons(JsonWriter& w, const std::vector<core::Reason>& reasons) {
   w.StartArray();
   for (const auto& reason : reasons) {
     w.StartObject();
-    key(w, "code");
-    string_value(w, to_string(reason.code));
-    key(w, "path");
-    string_value(w, reason.path);
-    key(w, "message");
-    string_value(w, reason.message);
+    write_key(w, "code");
+    write_string(w, to_string(reason.code));
+    write_key(w, "path");
+    write_string(w, reason.path);
+    write_key(w, "message");
+    write_string(w, reason.message);
     w.EndObject();
   }
   w.EndArray();
@@ -106,22 +99,22 @@ void write_reasons(JsonWriter& w, const std::vector<core::Reason>& reasons) {
 
 void write_replay_result(JsonWriter& w, const pipeline::ReplayResult& result) {
   w.StartObject();
-  key(w, "id");
-  string_value(w, result.id);
-  key(w, "line");
+  write_key(w, "id");
+  write_string(w, result.id);
+  write_key(w, "line");
   w.Uint64(result.line);
-  key(w, "status");
-  string_value(w, to_string(result.status));
+  write_key(w, "status");
+  write_string(w, to_string(result.status));
   if (!result.reasons.empty()) {
-    key(w, "reasons");
+    write_key(w, "reasons");
     write_reasons(w, result.reasons);
   }
   if (!result.detail.empty()) {
-    key(w, "detail");
-    string_value(w, result.detail);
+    write_key(w, "detail");
+    write_string(w, result.detail);
   }
   if (!result.item_json.empty()) {
-    key(w, "item");
+    write_key(w, "item");
     w.RawValue(result.item_json.data(), result.item_json.size(), rapidjson::kObjectType);
   }
   w.EndObject();

@@ -17,14 +17,14 @@
 
 namespace salesflow::app {
 
-// The clients, the job environment (for the table sink in the configured
-// conflict mode) and the DLQ's URL.
+// The clients and the job environment: the table sink in the configured
+// conflict mode, and the DLQ's URL (resolved once, by make_job_environment).
 struct CorrectionSession {
   std::unique_ptr<AwsClients> aws;
   std::unique_ptr<pipeline::JobEnvironment> job;
-  std::string dlq_url;
 
   [[nodiscard]] pipeline::CorrectionClients clients();
+  [[nodiscard]] const std::string& dlq_url() const { return job->dlq_url(); }
 };
 
 // Errors are one line (no region, a missing queue, ...).
@@ -63,5 +63,8 @@ using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 void write_replay_result(JsonWriter& w, const pipeline::ReplayResult& result);
 // [{"code","path","message"}...]
 void write_reasons(JsonWriter& w, const std::vector<core::Reason>& reasons);
+// A member name, and a string value, of any length.
+void write_key(JsonWriter& w, std::string_view key);
+void write_string(JsonWriter& w, std::string_view value);
 
 }  // namespace salesflow::app

@@ -20,6 +20,7 @@ namespace salesflow::pipeline {
 class SqsMessageSink final : public MessageSink {
  public:
   SqsMessageSink(aws::SqsClient& client, std::string queue_url, std::size_t max_batch_bytes);
+  [[nodiscard]] const std::string& queue_url() const { return queue_url_; }
 
   [[nodiscard]] std::size_t max_batch_messages() const override {
     return aws::SqsClient::kMaxBatchEntries;
