@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <queue>
 #include <thread>
@@ -238,6 +239,22 @@ class HttpClient::Impl {
 
   const HttpOptions& options() const { return options_; }
 
+  void set_cutoff(std::optional<std::chrono::steady_clock::time_point> cutoff) {
+    cutoff_.store(cutoff ? cutoff->time_since_epoch().count() : kNoCutoff);
+  }
+
+  // Whole milliseconds left before the cutoff (at most 0 once it passed), or
+  // nullopt when there is none. libcurl reads a timeout of 0 as "none", so a
+  // positive remainder below 1 ms counts as passed.
+  std::optional<std::chrono::milliseconds> time_to_cutoff() const {
+    const auto cutoff = cutoff_.load();
+    if (cutoff == kNoCutoff) return std::nullopt;
+    const auto left =
+        std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(cutoff)) -
+        std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(left);
+  }
+
   void submit(Submission submission) {
     {
       const std::lock_guard lock(mutex_);
@@ -378,6 +395,12 @@ class HttpClient::Impl {
   }
 
   void start(Submission s) {
+    const auto left_before_cutoff = time_to_cutoff();
+    if (left_before_cutoff && left_before_cutoff->count() <= 0) {
+      fail(s,
+           http_error("CutoffReached", "the client's cutoff (the caller's deadline) has passed"));
+      return;
+    }
     auto transfer = std::make_unique<Transfer>();
     transfer->request = std::move(s.request);
     transfer->done = std::move(s.done);
@@ -407,11 +430,13 @@ class HttpClient::Impl {
       curl_easy_setopt(easy, CURLOPT_CAINFO, options_.ca_bundle.c_str());
     curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(options_.connect_timeout.count()));
-    if (s.options.timeout) {
-      curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(s.options.timeout->count()));
-    } else if (!transfer->stream) {
-      curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS,
-                       static_cast<long>(options_.request_timeout.count()));
+    std::optional<std::chrono::milliseconds> timeout = s.options.timeout;
+    if (!timeout && !transfer->stream) timeout = options_.request_timeout;
+    if (left_before_cutoff) {
+      timeout = timeout ? std::min(*timeout, *left_before_cutoff) : *left_before_cutoff;
+    }
+    if (timeout) {
+      curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout->count()));
     }
     if (transfer->stream) {
       // A stream's length is unknown up front: guard against stalls instead.
@@ -525,7 +550,11 @@ class HttpClient::Impl {
     if (transfer.done) transfer.done(std::move(result));
   }
 
+  static constexpr std::chrono::steady_clock::rep kNoCutoff =
+      std::numeric_limits<std::chrono::steady_clock::rep>::max();
+
   const HttpOptions options_;
+  std::atomic<std::chrono::steady_clock::rep> cutoff_{kNoCutoff};
   CURLM* multi_ = nullptr;
   std::mutex thread_mutex_;  // guards thread_ and io_finished_
   std::condition_variable thread_finished_;
@@ -560,6 +589,10 @@ void HttpClient::shutdown() {
 
 const HttpOptions& HttpClient::options() const {
   return impl_->options();
+}
+
+void HttpClient::set_cutoff(std::optional<std::chrono::steady_clock::time_point> cutoff) {
+  impl_->set_cutoff(cutoff);
 }
 
 void HttpClient::submit(HttpRequest request, Completion done, RequestOptions options) {

@@ -92,6 +92,15 @@ class HttpClient {
 
   bool on_io_thread() const;
 
+  // No exchange started from now on runs past `cutoff`: its timeout is cut to
+  // the time left, and once the cutoff has passed a request fails at once
+  // with the final error "CutoffReached" (no retry can help it). For a caller
+  // with a hard deadline of its own (a Lambda invocation): a stop then waits
+  // for in-flight calls at most until the cutoff, never the whole request
+  // timeout. nullopt lifts it. Thread-safe; requests already started keep
+  // the timeout they started with.
+  void set_cutoff(std::optional<std::chrono::steady_clock::time_point> cutoff);
+
   // Completes every pending request with a "ClientShutdown" error, runs the
   // pending scheduled tasks, and joins the I/O thread: once it returns, no
   // completion of this client runs any more, so whatever completions call

@@ -150,6 +150,42 @@ TEST(HttpClient, PerRequestTimeoutOverridesTheDefault) {
   EXPECT_EQ(response.error().code, "Timeout");
 }
 
+// A caller with a hard deadline (a Lambda invocation) sets a cutoff: an
+// exchange started before it ends there, however long its own timeout, and
+// one started after it fails at once with a final error.
+TEST(HttpClient, TheCutoffBoundsEveryExchangeAndRefusesNewOnesOncePassed) {
+  FakeServer server;
+  std::atomic<int> stalled{0};
+  server.http().Get("/stall", [&](const httplib::Request&, httplib::Response& res) {
+    ++stalled;
+    std::this_thread::sleep_for(3000ms);
+    res.set_content("late", "text/plain");
+  });
+  server.http().Get("/quick", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("quick", "text/plain");
+  });
+  server.start();
+  HttpClient client(HttpOptions{.request_timeout = 60s});
+  const auto started = std::chrono::steady_clock::now();
+  client.set_cutoff(started + 300ms);
+  const auto cut = client.send(get(server, "/stall"));
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, "Timeout");
+  // Ended by the cutoff, not by the server's 3 s nor the 60 s timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 2500ms);
+
+  const auto refused = client.send(get(server, "/quick"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, "CutoffReached");
+  EXPECT_FALSE(refused.error().retryable);
+  EXPECT_EQ(stalled.load(), 1);  // the refused request never reached the server
+
+  client.set_cutoff(std::nullopt);
+  const auto after = client.send(get(server, "/quick"));
+  ASSERT_TRUE(after) << after.error().to_string();
+  EXPECT_EQ(after->body, "quick");
+}
+
 TEST(HttpClient, ConnectionRefusedIsARetryableTransportError) {
   HttpClient client;
   HttpRequest request;
