@@ -42,10 +42,11 @@ run() {
   until curl -sf "$endpoint/stats" >/dev/null 2>&1; do sleep 0.2; done
   local prefix=()
   if [[ "$perf" == yes && "$name" == a ]]; then
-    prefix=(perf record -F 999 -g --call-graph dwarf,16384 -o "$work/perf.data" --)
+    prefix=(perf record -q -F 499 -g --call-graph dwarf,8192 -o "$work/perf.data" --)
   fi
   /usr/bin/time -f "%e %U %S" -o "$work/time" "${prefix[@]}" "$build/salesflow" worker \
-    --exit-when-idle 2 "${worker_args[@]}" 2>"$work/worker.log" >/dev/null
+    --exit-when-idle 2 "${worker_args[@]}" 2>"$work/worker.log" >/dev/null || true
+  [[ -n "${BENCH_KEEP_LOGS:-}" ]] && cp "$work/worker.log" "$BENCH_KEEP_LOGS/worker-$name.log"
   curl -sf "$endpoint/stats" >"$work/stats.json"
   stop_sink
   echo "== case $name: sink ${sink_args[*]}; worker ${worker_args[*]:-(defaults)}"
@@ -91,14 +92,21 @@ PY
     perf script -i "$work/perf.data" 2>/dev/null | python3 "$here/scripts/flamegraph.py" collapse >"$work/folded"
     python3 "$here/scripts/flamegraph.py" svg --title "salesflow worker, zero-latency sink" \
       <"$work/folded" >"$here/docs/perf/worker-zero-latency.svg"
-    python3 "$here/scripts/flamegraph.py" top <"$work/folded" | head -25
+    [[ -n "${BENCH_KEEP_LOGS:-}" ]] && cp "$work/folded" "$BENCH_KEEP_LOGS/worker-zero-latency.folded"
+    python3 "$here/scripts/flamegraph.py" top 25 <"$work/folded"
   fi
 }
 
 size=(--objects "$objects" --records "$records" --reject-every "$reject_every")
+if [[ "$perf" == yes ]]; then  # the profile only: case (a) under perf record
+  run a "${size[@]}" --latency-ms 0 --
+  exit 0
+fi
 run a "${size[@]}" --latency-ms 0 --
 run b "${size[@]}" --latency-ms 10 --
 # ~1.1 KB items are 2 WCU each: 2,000 WCU is ~1,000 items/s, 60,000 records a minute.
 run c --objects 4 --records 15000 --reject-every "$reject_every" --wcu 2000 --
+# The throttled case with fewer writes in flight (1 object, 2 requests).
+run c-objects1-requests2 --objects 4 --records 15000 --reject-every "$reject_every" --wcu 2000 -- --objects 1 --requests 2
 run a-requests128 "${size[@]}" --latency-ms 0 -- --requests 128
 run b-requests128 "${size[@]}" --latency-ms 10 -- --requests 128

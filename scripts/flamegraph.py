@@ -30,8 +30,8 @@ def collapse(lines):
             match = FRAME.match(line.rstrip("\n"))
             if match:
                 symbol = match.group(1)
-                if symbol == "[unknown]":
-                    symbol = "[" + match.group(2).rsplit("/", 1)[-1] + "]"
+                if symbol == "[unknown]" and not match.group(2).startswith("["):
+                    symbol = "[" + match.group(2).rsplit("/", 1)[-1] + "]"  # name the library
                 frames.append(symbol)
     return folded
 
