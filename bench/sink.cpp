@@ -1190,6 +1190,9 @@ int main(int argc, char** argv) {
   server.new_task_queue = [threads] {
     return std::make_unique<httplib::ThreadPool>(threads).release();
   };
+  // Without TCP_NODELAY, httplib's separate header and body writes wait on the
+  // client's delayed ACK (Nagle): the sink, not the worker, would pace requests.
+  server.set_tcp_nodelay(true);
   server.set_keep_alive_max_count(1000000);
   server.set_read_timeout(30);
   server.set_write_timeout(30);

@@ -7,7 +7,7 @@
 # µs/record, the sink's CPU, throttled/all BatchWriteItem, WCU used per second.
 # Every run is checked to have ended exactly: items written + DLQ messages ==
 # records, every notification deleted, every ledger item done.
-# Sizes: BENCH_OBJECTS x BENCH_RECORDS (default 10 x 50,000 ~1 KB records),
+# Sizes: BENCH_OBJECTS x BENCH_RECORDS (default 20 x 100,000 ~1 KB records),
 # BENCH_REJECT_EVERY (default 1000), BENCH_SINK_PORT (default 26070).
 set -euo pipefail
 build=${1:-build}
@@ -15,8 +15,8 @@ perf=no
 [[ "${2:-}" == "--perf" ]] && perf=yes
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${BENCH_SINK_PORT:-26070}
-objects=${BENCH_OBJECTS:-10}
-records=${BENCH_RECORDS:-50000}
+objects=${BENCH_OBJECTS:-20}
+records=${BENCH_RECORDS:-100000}
 reject_every=${BENCH_REJECT_EVERY:-1000}
 work=$(mktemp -d)
 sink_pid=
