@@ -58,6 +58,8 @@ c = stats["counters"]
 wall, user, sys_ = (float(x) for x in open(time_path).read().split()[-3:])
 finished = [json.loads(l) for l in open(log) if '"object finished"' in l]
 records = stats["records"]
+# Rates over what the worker finished (an inexact run says so below).
+done = sum(f["records"] for f in finished if f.get("outcome") == "completed")
 written = c.get("dynamodb.items_written", 0)
 dlq = stats["dlq_messages"]
 problems = []
@@ -67,23 +69,27 @@ if stats["notifications_left"] != 0 or stats["notifications_deleted"] != stats["
 if stats["ledger_done"] != stats["objects"]: problems.append(f"ledger done {stats['ledger_done']} of {stats['objects']}")
 failed = [f for f in finished if f.get("outcome") != "completed"]
 if failed or len(finished) != stats["objects"]: problems.append(f"{len(finished)} objects finished, {len(failed)} not completed")
-busy = sum(f["duration_ms"] for f in finished) / 1000
+# The span of object work: first start to last finish, from the log's timestamps.
+import datetime
+def at(f):
+    return datetime.datetime.fromisoformat(f["ts"].replace("Z", "+00:00")).timestamp()
+busy_wall = (max(at(f) for f in finished) - min(at(f) - f["duration_ms"] / 1000 for f in finished)) if finished else 0.0
 per_object = [f["records_per_s"] for f in finished]
 cpu = user + sys_
 bwi = c.get("dynamodb.BatchWriteItem", 0)
 throttled = c.get("dynamodb.throttled_requests", 0)
 partial = c.get("dynamodb.partially_throttled_requests", 0)
 uptime_writes = stats["uptime_seconds"]
-print(f"records {records} ({dlq} to the DLQ), wall {wall:.2f} s, {records / wall:,.0f} records/s overall "
-      f"(worker process start to exit, incl. the 2 s idle wait: {records / max(wall - 2, 1e-9):,.0f} without it)")
+print(f"records {done} of {records} completed ({dlq} to the DLQ), wall {wall:.2f} s, {done / wall:,.0f} records/s overall "
+      f"(worker process start to exit, incl. the 2 s idle wait: {done / max(wall - 2, 1e-9):,.0f} without it)")
 print(f"object finished lines: {len(finished)}, records/s per object min/median/max "
       f"{min(per_object):,.0f}/{sorted(per_object)[len(per_object)//2]:,.0f}/{max(per_object):,.0f}")
-print(f"worker CPU {cpu:.2f} s (user {user:.2f} + sys {sys_:.2f}) = {cpu / records * 1e6:.2f} us/record; "
-      f"sink CPU {stats['cpu_seconds']:.2f} s ({stats['cpu_seconds'] / records * 1e6:.2f} us/record)")
+print(f"worker CPU {cpu:.2f} s (user {user:.2f} + sys {sys_:.2f}) = {cpu / max(done, 1) * 1e6:.2f} us/record; "
+      f"sink CPU {stats['cpu_seconds']:.2f} s ({stats['cpu_seconds'] / max(done, 1) * 1e6:.2f} us/record)")
 print(f"BatchWriteItem {bwi}, throttled (400) {throttled} = {100 * throttled / max(bwi, 1):.1f} %, "
       f"partly unprocessed {partial}; write units {c.get('dynamodb.write_units', 0)}, "
-      f"{c.get('dynamodb.write_units', 0) / max(wall - 2, 1e-9):,.0f} WCU/s over the writing wall"
-      + (f" = {100 * c.get('dynamodb.write_units', 0) / max(wall - 2, 1e-9) / stats['wcu']:.1f} % of {stats['wcu']}" if stats["wcu"] else ""))
+      f"{c.get('dynamodb.write_units', 0) / max(busy_wall, 1e-9):,.0f} WCU/s over the objects' span"
+      + (f" = {100 * c.get('dynamodb.write_units', 0) / max(busy_wall, 1e-9) / stats['wcu']:.1f} % of {stats['wcu']}" if stats["wcu"] else ""))
 print("requests: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k[0:3] in ("s3.", "sqs", "dyn") and k.split(".")[1][0].isupper()))
 print("exact: yes" if not problems else "EXACT: NO: " + "; ".join(problems))
 PY
