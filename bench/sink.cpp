@@ -489,8 +489,10 @@ struct ExpressionError : std::runtime_error {
 // if_not_exists; REMOVE. Anything else is a ValidationException, never a guess.
 class Expression {
  public:
-  Expression(std::string_view text, simdjson::dom::element names, simdjson::dom::element values,
-             const Item* item)
+  // `names` and `values` may be absent (an error result): a placeholder then
+  // resolves to nothing and is a ValidationException.
+  using Member = simdjson::simdjson_result<simdjson::dom::element>;
+  Expression(std::string_view text, Member names, Member values, const Item* item)
       : names_(names), values_(values), item_(item) {
     tokenize(text);
   }
@@ -698,8 +700,8 @@ class Expression {
     throw ExpressionError("unsupported comparison " + op);
   }
 
-  simdjson::dom::element names_;
-  simdjson::dom::element values_;
+  Member names_;
+  Member values_;
   const Item* item_;
   std::vector<std::string> tokens_;
   std::size_t position_ = 0;
@@ -978,10 +980,9 @@ class Sink {
               "The level of configured provisioned throughput for the table was exceeded.");
         }
         const std::string condition = string_of(body, "ConditionExpression");
-        if (!condition.empty() &&
-            !Expression(condition, body["ExpressionAttributeNames"].value_unsafe(),
-                        body["ExpressionAttributeValues"].value_unsafe(), nullptr)
-                 .condition()) {
+        if (!condition.empty() && !Expression(condition, body["ExpressionAttributeNames"],
+                                              body["ExpressionAttributeValues"], nullptr)
+                                       .condition()) {
           return json_error(response, 400,
                             "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
                             "The conditional request failed");
@@ -1059,9 +1060,13 @@ class Sink {
     if (body["Key"].get(key_element) != simdjson::SUCCESS &&
         body["Item"].get(key_element) != simdjson::SUCCESS)
       return json_error(response, 400, "com.amazon.coral.validate#ValidationException", "no Key");
-    const std::string key = attribute_value(key_element["object_id"].value_unsafe()).text;
-    const simdjson::dom::element names = body["ExpressionAttributeNames"].value_unsafe();
-    const simdjson::dom::element values = body["ExpressionAttributeValues"].value_unsafe();
+    simdjson::dom::element key_attribute;
+    if (key_element["object_id"].get(key_attribute) != simdjson::SUCCESS)
+      return json_error(response, 400, "com.amazon.coral.validate#ValidationException",
+                        "the ledger's key is object_id");
+    const std::string key = attribute_value(key_attribute).text;
+    const auto names = body["ExpressionAttributeNames"];
+    const auto values = body["ExpressionAttributeValues"];
     const std::string condition = string_of(body, "ConditionExpression");
     const std::string return_values = string_of(body, "ReturnValues");
     const std::lock_guard lock(ledger_mutex_);
