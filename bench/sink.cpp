@@ -1141,30 +1141,27 @@ class Sink {
 
 Options parse_options(int argc, char** argv) {
   Options options;
+  // Every option but --burst-seconds is a whole number.
+  const std::map<std::string_view, int Options::*> whole_numbers{
+      {"--port", &Options::port},
+      {"--objects", &Options::objects},
+      {"--records", &Options::records},
+      {"--record-bytes", &Options::record_bytes},
+      {"--reject-every", &Options::reject_every},
+      {"--latency-ms", &Options::latency_ms},
+      {"--wcu", &Options::wcu},
+      {"--threads", &Options::threads}};
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
     if (i + 1 >= argc) throw std::invalid_argument(fmt::format("{} needs a value", flag));
     const std::string value = argv[++i];
-    if (flag == "--port")
-      options.port = std::stoi(value);
-    else if (flag == "--objects")
-      options.objects = std::stoi(value);
-    else if (flag == "--records")
-      options.records = std::stoi(value);
-    else if (flag == "--record-bytes")
-      options.record_bytes = std::stoi(value);
-    else if (flag == "--reject-every")
-      options.reject_every = std::stoi(value);
-    else if (flag == "--latency-ms")
-      options.latency_ms = std::stoi(value);
-    else if (flag == "--wcu")
-      options.wcu = std::stoi(value);
-    else if (flag == "--burst-seconds")
+    if (const auto member = whole_numbers.find(flag); member != whole_numbers.end()) {
+      options.*(member->second) = std::stoi(value);
+    } else if (flag == "--burst-seconds") {
       options.burst_seconds = std::stod(value);
-    else if (flag == "--threads")
-      options.threads = std::stoi(value);
-    else
+    } else {
       throw std::invalid_argument(fmt::format("unknown option {}", flag));
+    }
   }
   return options;
 }
