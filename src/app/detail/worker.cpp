@@ -316,6 +316,12 @@ tl::expected<WorkerSummary, std::string> Worker::run(const std::atomic<bool>& st
       // worker on the queue: taking ten while one object is in work would
       // hold nine files back from idle workers until this one gets to them.
       free_slots = s.settings.objects_in_flight - s.busy - static_cast<int>(s.tasks.size());
+      // Idle is counted from the last moment there was work, not from the
+      // last receive: while every slot is busy no receive happens, and
+      // notifications may be waiting in the queue when the objects finish.
+      if (!s.active.empty()) {
+        last_activity = Clock::now();
+      }
       if (free_slots <= 0) {
         s.changed.wait_for(lock, std::chrono::milliseconds(200));
         continue;
