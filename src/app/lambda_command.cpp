@@ -9,7 +9,9 @@
 // notification is sent again to its queue and the original reported done, so
 // a file that needs more invocations than the queue's maxReceiveCount still
 // completes. A message that could not be continued, or made no progress, is
-// listed in batchItemFailures and made visible again at once.
+// listed in batchItemFailures and made visible again at once. No AWS call runs
+// past the deadline (InvocationCutoff), so a stalled dependency cannot keep
+// the stop from answering in time.
 
 #include <fmt/core.h>
 
@@ -32,6 +34,33 @@ namespace salesflow::app {
 namespace {
 
 using Clock = std::chrono::system_clock;
+
+// What is kept back from the deadline for answering the invocation once every
+// AWS call has ended (the Runtime API has its own client, to loopback).
+// Below the smallest --deadline-margin, so a stop always begins before it.
+constexpr auto kAnswerReserve = std::chrono::milliseconds(250);
+
+// For one invocation: no AWS call of the function runs past its deadline less
+// kAnswerReserve. A stalled write cannot keep the stop's drain past the
+// deadline (Lambda would kill the process, no answer given, and the message
+// would wait out its visibility timeout and the lease); it fails instead,
+// and what it carried is redone from the checkpoint.
+class InvocationCutoff {
+ public:
+  InvocationCutoff(aws::HttpClient& http, Clock::time_point deadline) : http_(http) {
+    const auto left = deadline - kAnswerReserve - Clock::now();
+    http_.set_cutoff(std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(left));
+  }
+  ~InvocationCutoff() { http_.set_cutoff(std::nullopt); }
+  InvocationCutoff(const InvocationCutoff&) = delete;
+  InvocationCutoff& operator=(const InvocationCutoff&) = delete;
+  InvocationCutoff(InvocationCutoff&&) = delete;
+  InvocationCutoff& operator=(InvocationCutoff&&) = delete;
+
+ private:
+  aws::HttpClient& http_;
+};
 
 // The metrics of each object line in CloudWatch Embedded Metric Format, so a
 // function gets CloudWatch metrics from its log lines without an agent; and
@@ -115,6 +144,7 @@ class LambdaFunction {
 
   // The answer to one invocation: the response body, or the error to report.
   tl::expected<std::string, aws::FunctionError> invoke(const aws::Invocation& invocation) {
+    const InvocationCutoff cutoff(aws_.http(), invocation.deadline);
     auto event = pipeline::parse_lambda_event(invocation.payload);
     if (!event) {
       note(pipeline::Severity::error, "the invocation's event is not usable: " + event.error());
