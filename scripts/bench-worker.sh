@@ -9,6 +9,7 @@
 # records, every notification deleted, every ledger item done.
 # Sizes: BENCH_OBJECTS x BENCH_RECORDS (default 20 x 100,000 ~1 KB records),
 # BENCH_REJECT_EVERY (default 1000), BENCH_SINK_PORT (default 26070).
+# BENCH_CASES: the cases to run, space-separated names (default: all).
 set -euo pipefail
 build=${1:-build}
 perf=no
@@ -33,6 +34,7 @@ export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1 AW
 # run NAME SINK_ARGS... -- WORKER_ARGS...
 run() {
   local name=$1; shift
+  if [[ -n "${BENCH_CASES:-}" && " $BENCH_CASES " != *" $name "* ]]; then return 0; fi
   local sink_args=() worker_args=()
   while [[ $# -gt 0 && "$1" != "--" ]]; do sink_args+=("$1"); shift; done
   [[ $# -gt 0 ]] && shift
