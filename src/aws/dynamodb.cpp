@@ -28,6 +28,16 @@ void write_optional_string(JsonWriter& writer, std::string_view key, std::string
   write_member(writer, key, value);
 }
 
+// Whether a BatchWriteItem answer hands items of `table` back (for want of
+// capacity: DynamoDB's throttling of a batch that was partly written).
+bool hands_items_back(std::string_view body, const std::string& table) {
+  simdjson::dom::parser parser;
+  simdjson::dom::array unprocessed;
+  return parser.parse(body.data(), body.size())["UnprocessedItems"][table].get(unprocessed) ==
+             simdjson::SUCCESS &&
+         unprocessed.size() != 0;
+}
+
 // One BatchWriteItem request's worth of items, resubmitted until written.
 struct BatchAggregate {
   std::mutex mutex;
@@ -103,6 +113,9 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
     ServiceCall call = runtime->json_call(kTarget, "BatchWriteItem", body());
     call.policy = attempt_policy;
     call.retry_counter = retry_counter;
+    call.throttled_answer = [table = table](const HttpResponse& response) {
+      return hands_items_back(response.body, table);
+    };
     if (requests > 0 && retry_counter != nullptr) {
       ++*retry_counter;  // a resubmission of UnprocessedItems
     }
@@ -118,7 +131,15 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
   }
 
   void on_response(Result<HttpResponse> result) {
-    if (!result) return finish(std::move(result.error()));
+    if (!result) {
+      // A whole request throttled (every item over the table's capacity) is
+      // the same as every item handed back: resubmitted until the deadline,
+      // at the pace the client's rate limiter now keeps.
+      if (is_throttling_code(result.error().code)) {
+        return resubmit(0, result.error().http_status, result.error().request_id);
+      }
+      return finish(std::move(result.error()));
+    }
     simdjson::dom::parser parser;
     auto root = parse_json_body(parser, *result, *runtime, "BatchWriteItem");
     if (!root) return finish(std::move(root.error()));
@@ -129,19 +150,26 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
       return finish(std::nullopt);
     }
     std::vector<std::size_t> still = match_unprocessed(unprocessed);
-    // Progress means capacity is there: back off from the start again.
-    if (still.size() < pending.size()) rounds = 0;
+    const std::size_t written = pending.size() - still.size();
     pending = std::move(still);
+    resubmit(written, result->status, request_id_of(*result));
+  }
+
+  // Sends `pending` again after a backoff, or ends with UnprocessedItems when
+  // the deadline comes first. `written`: items the last answer took.
+  void resubmit(std::size_t written, int status, const std::string& request_id) {
+    // Progress means capacity is there: back off from the start again.
+    if (written > 0) rounds = 0;
     ++rounds;
     const auto delay = runtime->retry_strategy().backoff(rounds - 1, policy);
     if (std::chrono::steady_clock::now() + delay >= deadline) {
       AwsError error{
           runtime->service(),
           "BatchWriteItem",
-          result->status,
+          status,
           "UnprocessedItems",
           fmt::format("{} items still unprocessed when the deadline passed", pending.size()),
-          request_id_of(*result),
+          request_id,
           true,
           requests};
       return finish(std::move(error));

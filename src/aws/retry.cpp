@@ -79,6 +79,7 @@ std::chrono::milliseconds backoff_delay(int retry, const RetryPolicy& policy,
 RetryQuota::RetryQuota(int capacity) : capacity_(capacity), tokens_(capacity) {}
 
 std::optional<int> RetryQuota::acquire(const AwsError& error) {
+  if (is_throttling_code(error.code)) return 0;
   const int cost = is_timeout(error) ? kTimeoutCost : kRetryCost;
   const std::lock_guard lock(mutex_);
   if (tokens_ < cost) return std::nullopt;

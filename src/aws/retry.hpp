@@ -1,7 +1,11 @@
 #pragma once
-// Retries in the manner of the AWS SDKs' "standard" mode: which errors are
-// worth another attempt, exponential backoff with full jitter, and a retry
-// quota per client so that an outage does not turn into a retry storm.
+// Retries in the manner of the AWS SDKs' "adaptive" mode: which errors are
+// worth another attempt, exponential backoff with full jitter, a retry quota
+// per client so that an outage does not turn into a retry storm, and a
+// client-side sending rate (AdaptiveRateLimiter) that throttling lowers.
+// Throttling does not draw on the quota: the rate limiter is what answers it,
+// and a table at its capacity is not an outage (draining the quota there
+// failed every write of a busy worker within seconds).
 
 #include <chrono>
 #include <cstdint>
@@ -11,6 +15,7 @@
 #include <string_view>
 
 #include "aws/error.hpp"
+#include "aws/rate_limiter.hpp"
 
 namespace salesflow::aws {
 
@@ -43,7 +48,8 @@ class RetryQuota {
   static constexpr int kSuccessIncrement = 1;
 
   explicit RetryQuota(int capacity = kDefaultCapacity);
-  // Takes the price of retrying after `error`; nullopt when the bucket cannot pay.
+  // Takes the price of retrying after `error` (nothing for throttling);
+  // nullopt when the bucket cannot pay.
   [[nodiscard]] std::optional<int> acquire(const AwsError& error);
   // A success refunds what its last retry cost, or adds kSuccessIncrement when
   // it needed no retry (never above capacity).
@@ -77,9 +83,13 @@ class RetryStrategy {
   // A jittered wait outside the quota (resubmitting unprocessed batch entries).
   std::chrono::milliseconds backoff(int retry, const RetryPolicy& policy);
   RetryQuota& quota() { return quota_; }
+  // Every request of the client waits here for its turn once the service
+  // has throttled it.
+  AdaptiveRateLimiter& rate_limiter() { return rate_limiter_; }
 
  private:
   RetryQuota quota_;
+  AdaptiveRateLimiter rate_limiter_;
   std::mutex rng_mutex_;
   std::mt19937_64 rng_;
 };

@@ -171,9 +171,22 @@ struct ServiceRuntime::CallState {
     completion(std::move(result));
   }
   std::chrono::steady_clock::time_point started;
+  std::uint64_t sent_generation = 0;  // of the rate limiter's turn of the last attempt
   int attempts = 0;
   int last_retry_cost = 0;
   std::optional<AwsError> last_error;
+
+  // Ends the call with its last error (or DeadlineExceeded) once the
+  // operation's deadline has passed; false while there is time left.
+  bool deadline_passed() {
+    const auto left = remaining();
+    if (!left || left->count() != 0) return false;
+    AwsError error = last_error.value_or(
+        AwsError{"", "", 0, "DeadlineExceeded", "the operation's deadline passed", "", true, 0});
+    error.message += " (deadline reached)";
+    done(tl::unexpected(runtime->annotate(std::move(error), call.operation, attempts)));
+    return true;
+  }
 
   std::optional<std::chrono::milliseconds> remaining() const {
     if (!policy.deadline) return std::nullopt;
@@ -221,15 +234,31 @@ void ServiceRuntime::call(ServiceCall call, Completion done) {
 
 void ServiceRuntime::attempt(const std::shared_ptr<CallState>& state) {
   const ServiceRuntime& runtime = *state->runtime;
-  const auto remaining = state->remaining();
-  if (remaining && remaining->count() == 0) {
-    AwsError error = state->last_error.value_or(
-        AwsError{"", "", 0, "DeadlineExceeded", "the operation's deadline passed", "", true, 0});
-    error.message += " (deadline reached)";
-    state->done(
-        tl::unexpected(runtime.annotate(std::move(error), state->call.operation, state->attempts)));
+  if (state->deadline_passed()) return;
+  // Once the service has throttled this client, every attempt waits for its
+  // turn at the client's sending rate (on the I/O thread's timers); a turn
+  // made void by a later cut of the rate is taken again.
+  AdaptiveRateLimiter& limiter = runtime.config_.retry_strategy->rate_limiter();
+  const auto turn = limiter.reserve(std::chrono::steady_clock::now());
+  state->sent_generation = turn.generation;
+  if (turn.wait > std::chrono::steady_clock::duration::zero()) {
+    runtime.config_.http->schedule(std::chrono::ceil<std::chrono::milliseconds>(turn.wait),
+                                   [state, turn, &limiter] {
+                                     if (limiter.holds(turn)) {
+                                       send(state);
+                                     } else {
+                                       attempt(state);
+                                     }
+                                   });
     return;
   }
+  send(state);
+}
+
+void ServiceRuntime::send(const std::shared_ptr<CallState>& state) {
+  const ServiceRuntime& runtime = *state->runtime;
+  if (state->deadline_passed()) return;  // while waiting for the rate limiter
+  const auto remaining = state->remaining();
   ++state->attempts;
   HttpRequest request = state->call.request;
   if (auto signed_ok = runtime.sign(request, state->call.signing); !signed_ok) {
@@ -257,12 +286,20 @@ void ServiceRuntime::on_result(const std::shared_ptr<CallState>& state,
                     (state->call.accept_status && state->call.accept_status(status));
     if (ok) {
       runtime.config_.retry_strategy->on_success(state->last_retry_cost);
+      const bool throttled = state->call.throttled_answer && state->call.throttled_answer(*result);
+      state->throttled = state->throttled || throttled;
+      runtime.config_.retry_strategy->rate_limiter().on_response(std::chrono::steady_clock::now(),
+                                                                 throttled, state->sent_generation);
       state->done(std::move(result));
       return;
     }
   }
   AwsError error = result ? runtime.parse_error_(*result) : result.error();
   error = runtime.annotate(std::move(error), state->call.operation, state->attempts);
+  if (result) {  // an answer, not a transport failure: the service spoke
+    runtime.config_.retry_strategy->rate_limiter().on_response(
+        std::chrono::steady_clock::now(), is_throttling_code(error.code), state->sent_generation);
+  }
   const auto decision = runtime.config_.retry_strategy->decide(error, state->attempts,
                                                                state->policy, state->remaining());
   if (!decision.retry) {

@@ -87,6 +87,10 @@ struct ServiceCall {
   // Incremented once per retry, when given (per-object accounting by callers);
   // must outlive the call.
   std::atomic<std::uint64_t>* retry_counter = nullptr;
+  // Whether a successful answer still means "slow down" (a BatchWriteItem
+  // that hands items back), for the client's rate limiter; when empty, only
+  // throttling errors do.
+  std::function<bool(const HttpResponse&)> throttled_answer;
 };
 
 // Runs an async operation and waits for its completion (never on the I/O thread).
@@ -168,6 +172,7 @@ class ServiceRuntime : public std::enable_shared_from_this<ServiceRuntime> {
  private:
   struct CallState;
   static void attempt(const std::shared_ptr<CallState>& state);
+  static void send(const std::shared_ptr<CallState>& state);
   static void on_result(const std::shared_ptr<CallState>& state, Result<HttpResponse> result);
 
   ClientConfig config_;
