@@ -69,7 +69,7 @@ TEST(ObjectValidator, TallyCountsReasonsPerRecord) {
                                "{",
                                R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})"};
   std::uint64_t index = 0;
-  for (const std::string& text : texts) object.check(RawRecord{text, index++, 0, 0});
+  for (const std::string& text : texts) ASSERT_TRUE(object.check(RawRecord{text, index++, 0, 0}));
   const Tally& tally = object.tally();
   EXPECT_EQ(tally.records, 6u);
   EXPECT_EQ(tally.valid, 1u);
