@@ -11,12 +11,18 @@ ObjectValidator::ObjectValidator(RecordValidator& validator, Provenance provenan
     : validator_(&validator), provenance_(std::move(provenance)), tracker_(std::move(tracking)) {}
 
 tl::expected<Disposition, DuplicateTrackingError> ObjectValidator::check(const RawRecord& record) {
+  // After a tracking error no record has a verdict, a rejected one included:
+  // its envelope would be sent again by the retry.
+  if (tracking_failure_) return tl::make_unexpected(*tracking_failure_);
   const Verdict& verdict = validator_->check(record, provenance_);
   verdict_ = &verdict;
   // Rejected records are not tracked: each occurrence gets its own envelope.
   auto seen = verdict.valid ? tracker_.observe(verdict.key, base::trim(record.text))
                             : DuplicateTracker::Seen::first;
-  if (!seen) return tl::make_unexpected(std::move(seen.error()));
+  if (!seen) {
+    tracking_failure_ = seen.error();
+    return tl::make_unexpected(std::move(seen.error()));
+  }
   ++tally_.records;
   if (*seen == DuplicateTracker::Seen::same_record) {
     ++tally_.duplicates;

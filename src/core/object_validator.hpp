@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <tl/expected.hpp>
 
 #include "core/detail/duplicate_tracker.hpp"
@@ -67,6 +68,7 @@ class ObjectValidator {
   Verdict rejected_;  // a copy of the verdict when duplicate_key is added to it
   const Verdict* verdict_ = &rejected_;
   std::uint64_t faults_ = 0;
+  std::optional<DuplicateTrackingError> tracking_failure_;  // once set, every check answers it
 };
 
 }  // namespace salesflow::core
