@@ -20,9 +20,14 @@ binary=$build/salesflow
 [[ -x $binary ]] || { echo "bench-dedup-memory: no $binary" >&2; exit 2; }
 counts=${DEDUP_COUNTS:-100000 1000000 10000000 50000000}
 budgets=${DEDUP_BUDGETS:-64 0}
-data=${DEDUP_DATA_DIR:-$(mktemp -d /var/tmp/salesflow-dedup-XXXXXX)}
-mkdir -p "$data"
-trap 'rm -f "$data"/dedup-*.jsonl "$data"/*.out' EXIT
+if [[ -n ${DEDUP_DATA_DIR:-} ]]; then
+  data=$DEDUP_DATA_DIR
+  mkdir -p "$data"
+  trap 'rm -f "$data"/dedup-*.jsonl "$data"/validate-*.out "$data"/validate-*.out.time' EXIT
+else
+  data=$(mktemp -d /var/tmp/salesflow-dedup-XXXXXX)
+  trap 'rm -rf "$data"' EXIT
+fi
 
 generate() {  # COUNT FILE
   python3 - "$1" "$2" <<'EOF'
