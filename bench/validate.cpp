@@ -187,7 +187,7 @@ class Deciding : public RecordHandler {
  public:
   explicit Deciding(RecordValidator& validator) : object_(validator, bench_provenance()) {}
   void on_record(const RawRecord& record) override {
-    written += object_.check(record) == Disposition::write ? 1 : 0;
+    written += object_.check(record).value() == Disposition::write ? 1 : 0;
   }
   void on_fault(const FileFault&) override { ++faults; }
   std::size_t written = 0, faults = 0;

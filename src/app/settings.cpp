@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "base/file.hpp"
+#include "base/scratch_file.hpp"
 
 namespace salesflow::app {
 
@@ -196,6 +197,19 @@ tl::expected<core::Rules, std::string> load_rules(const Settings& settings) {
   return core::Rules::from_toml_string(*text, settings.rules_file);
 }
 
+core::DuplicateTrackingOptions duplicate_tracking_options(const Settings& settings, int objects) {
+  core::DuplicateTrackingOptions options;
+  options.memory_budget_bytes =
+      (settings.dedup_memory_mib << 20) / static_cast<std::size_t>(std::max(objects, 1));
+  std::string directory = settings.dedup_dir;
+  if (directory.empty()) {
+    const char* const tmpdir = std::getenv("TMPDIR");
+    directory = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp";
+  }
+  options.scratch = std::make_shared<base::TempDirectory>(std::move(directory));
+  return options;
+}
+
 core::ReaderOptions reader_options(const Settings& settings) {
   core::ReaderOptions options;
   options.format = core::parse_input_format(settings.format).value_or(core::InputFormat::automatic);
@@ -274,8 +288,20 @@ void add_conflict_option(CLI::App& command, Settings& settings) {
       ->capture_default_str();
 }
 
+void add_duplicate_tracking_options(CLI::App& command, Settings& settings) {
+  command
+      .add_option("--dedup-memory", settings.dedup_memory_mib,
+                  "MiB that duplicate tracking may hold for all objects in flight together; "
+                  "beyond it, sorted runs spill to --dedup-dir (0: no bound)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{1} << 20))
+      ->capture_default_str();
+  command.add_option("--dedup-dir", settings.dedup_dir,
+                     "Directory for duplicate tracking's spilled runs (default: $TMPDIR, /tmp)");
+}
+
 void add_processing_options(CLI::App& command, Settings& settings) {
   add_conflict_option(command, settings);
+  add_duplicate_tracking_options(command, settings);
   command.add_option("--objects", settings.objects_in_flight, "Objects processed at once")
       ->check(CLI::Range(1, 256))
       ->capture_default_str();

@@ -12,6 +12,7 @@
 #include <tl/expected.hpp>
 #include <vector>
 
+#include "core/duplicate_tracking.hpp"
 #include "core/reader.hpp"
 #include "core/rules.hpp"
 
@@ -71,6 +72,13 @@ struct Settings {
   // in-flight writes, checkpoint and release the leases.
   double deadline_margin_s = 5;
   std::string metrics_addr;  // HOST:PORT; empty: no metrics endpoint
+
+  // Duplicate tracking (validate, worker, process, lambda): the memory all
+  // objects in flight may hold for it together, in MiB (0: no bound, never
+  // spill), and where it spills beyond that (empty: $TMPDIR, else /tmp).
+  // 64 MiB leaves a 256 MB Lambda room for the rest of the process.
+  std::size_t dedup_memory_mib = 64;
+  std::string dedup_dir;
   std::string log_level = "info";
 };
 
@@ -85,6 +93,13 @@ void add_global_options(CLI::App& root, Settings& settings);
 void add_conflict_option(CLI::App& command, Settings& settings);
 // Registers the options of commands that process objects (worker, process).
 void add_processing_options(CLI::App& command, Settings& settings);
+// Registers --dedup-memory and --dedup-dir (also part of the processing options).
+void add_duplicate_tracking_options(CLI::App& command, Settings& settings);
+
+// One object's duplicate tracking when `objects` are processed at once: an
+// equal share of --dedup-memory, scratch files in --dedup-dir ($TMPDIR, /tmp).
+[[nodiscard]] core::DuplicateTrackingOptions duplicate_tracking_options(const Settings& settings,
+                                                                        int objects);
 
 // The variable of a long option: "--on-conflict" -> "SALESFLOW_ON_CONFLICT".
 [[nodiscard]] std::string environment_name(std::string_view long_option);

@@ -6,21 +6,29 @@
 
 namespace salesflow::core {
 
-ObjectValidator::ObjectValidator(RecordValidator& validator, Provenance provenance)
-    : validator_(&validator), provenance_(std::move(provenance)) {}
+ObjectValidator::ObjectValidator(RecordValidator& validator, Provenance provenance,
+                                 DuplicateTrackingOptions tracking)
+    : validator_(&validator), provenance_(std::move(provenance)), tracker_(std::move(tracking)) {}
 
-Disposition ObjectValidator::check(const RawRecord& record) {
-  ++tally_.records;
+tl::expected<Disposition, DuplicateTrackingError> ObjectValidator::check(const RawRecord& record) {
+  // After a tracking error no record has a verdict, a rejected one included:
+  // its envelope would be sent again by the retry.
+  if (tracking_failure_) return tl::make_unexpected(*tracking_failure_);
   const Verdict& verdict = validator_->check(record, provenance_);
   verdict_ = &verdict;
   // Rejected records are not tracked: each occurrence gets its own envelope.
-  const auto seen = verdict.valid ? tracker_.observe(verdict.key, base::trim(record.text))
-                                  : DuplicateTracker::Seen::first;
-  if (seen == DuplicateTracker::Seen::same_record) {
+  auto seen = verdict.valid ? tracker_.observe(verdict.key, base::trim(record.text))
+                            : DuplicateTracker::Seen::first;
+  if (!seen) {
+    tracking_failure_ = seen.error();
+    return tl::make_unexpected(std::move(seen.error()));
+  }
+  ++tally_.records;
+  if (*seen == DuplicateTracker::Seen::same_record) {
     ++tally_.duplicates;
     return Disposition::duplicate;
   }
-  if (seen == DuplicateTracker::Seen::same_key_different_record) {
+  if (*seen == DuplicateTracker::Seen::same_key_different_record) {
     rejected_ = verdict;
     rejected_.valid = false;
     rejected_.item_json = {};

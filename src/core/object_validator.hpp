@@ -5,8 +5,11 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
+#include <tl/expected.hpp>
 
 #include "core/detail/duplicate_tracker.hpp"
+#include "core/duplicate_tracking.hpp"
 #include "core/record_validator.hpp"
 
 namespace salesflow::core {
@@ -35,13 +38,20 @@ enum class Disposition { write, reject, duplicate };
 // One per object being processed (holds the object's duplicate tables).
 class ObjectValidator {
  public:
-  // `validator` is borrowed and must outlive this object.
-  ObjectValidator(RecordValidator& validator, Provenance provenance);
+  // `validator` is borrowed and must outlive this object. `tracking`: the
+  // duplicate tracker's memory budget and scratch space (by default no
+  // budget: everything in memory).
+  ObjectValidator(RecordValidator& validator, Provenance provenance,
+                  DuplicateTrackingOptions tracking = {});
 
   // Cost: RecordValidator::check plus DuplicateTracker::observe. After a
   // `reject`, verdict().reasons holds every reason (duplicate_key included);
   // after a `write`, verdict().item_json is the item.
-  Disposition check(const RawRecord& record);
+  // Error: the duplicate tracker could not use its scratch space (only with a
+  // budget). The record is then not counted, this and every later call fail
+  // the same way, and the caller must fail the object: neither this record
+  // nor any later one has a verdict.
+  [[nodiscard]] tl::expected<Disposition, DuplicateTrackingError> check(const RawRecord& record);
 
   const Verdict& verdict() const { return *verdict_; }
   const Tally& tally() const { return tally_; }
@@ -58,6 +68,7 @@ class ObjectValidator {
   Verdict rejected_;  // a copy of the verdict when duplicate_key is added to it
   const Verdict* verdict_ = &rejected_;
   std::uint64_t faults_ = 0;
+  std::optional<DuplicateTrackingError> tracking_failure_;  // once set, every check answers it
 };
 
 }  // namespace salesflow::core

@@ -20,6 +20,8 @@ std::string_view to_string(FailureStage stage) {
       return "configuration";
     case FailureStage::sink:
       return "sink";
+    case FailureStage::duplicates:
+      return "duplicates";
   }
   return "unknown";
 }

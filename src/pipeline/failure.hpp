@@ -22,6 +22,7 @@ enum class FailureStage {
   lease,          // another worker took the object over (or it was finished)
   configuration,  // something the object needs is not configured (no offload bucket)
   sink,           // a sink broke its contract (the wrong number of outcomes)
+  duplicates,     // the duplicate tracker could not spill to or read its scratch files
 };
 
 [[nodiscard]] std::string_view to_string(FailureStage stage);

@@ -40,7 +40,7 @@ class Run final : public core::RecordHandler {
         items_(items),
         messages_(messages),
         blobs_(blobs),
-        object_(validator, context),
+        object_(validator, context, options.duplicate_tracking),
         envelopes_(options.envelopes),
         reader_(options.reader),
         resume_(resume),
@@ -85,10 +85,19 @@ class Run final : public core::RecordHandler {
   }
 
   void on_record(const core::RawRecord& record) override {
-    const core::Disposition disposition = object_.check(record);
+    const auto disposition = object_.check(record);
+    if (!disposition) {
+      // This record has no verdict, nor has any later one: the reader stops
+      // at the chunk's end, and the mark never passes this record, so a
+      // retry sends it and everything after it exactly once.
+      tracking_failed_ = true;
+      fail(ObjectStatus::failed,
+           Failure{FailureStage::duplicates, disposition.error().to_string(), {}});
+      return;
+    }
     const std::uint64_t next = record.index + 1;
     if (record.index >= resume_.next_index) {
-      route(record, disposition);
+      route(record, *disposition);
     }
     {
       const std::scoped_lock lock(mutex_);
@@ -98,6 +107,9 @@ class Run final : public core::RecordHandler {
   }
 
   void on_fault(const core::FileFault& fault) override {
+    if (tracking_failed_) {
+      return;  // after a record with no verdict: a retry sends it
+    }
     object_.count_fault();
     ++report_.faults;
     if (fault.records_before < resume_.next_index) {
@@ -488,6 +500,7 @@ class Run final : public core::RecordHandler {
   const std::atomic<bool>* stop_;
   const std::atomic<bool>* lease_lost_;
   std::string key_path_;
+  bool tracking_failed_ = false;  // the reader's thread only
   ObjectVersion object_version_;  // the object, as observers name it
 
   std::atomic<std::uint64_t> retries_{0};  // before the mutex: sinks may touch it until drained

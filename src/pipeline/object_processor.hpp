@@ -26,6 +26,8 @@ namespace salesflow::pipeline {
 struct ProcessorOptions {
   core::ReaderOptions reader;
   core::EnvelopeOptions envelopes;
+  // Each object's duplicate tracker: its memory budget and scratch space.
+  core::DuplicateTrackingOptions duplicate_tracking;
   std::size_t max_requests_in_flight = 32;  // sink calls outstanding before the reader waits
   std::size_t checkpoint_every = 5000;      // records of durable progress between checkpoints
   // Keep each item's raw text until it is acknowledged, so a sink's `conflict`

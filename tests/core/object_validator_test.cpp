@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,7 +70,7 @@ TEST(ObjectValidator, TallyCountsReasonsPerRecord) {
                                "{",
                                R"({"order-info":{"OrderId":"A"},"contact-info":{"email":"x"}})"};
   std::uint64_t index = 0;
-  for (const std::string& text : texts) object.check(RawRecord{text, index++, 0, 0});
+  for (const std::string& text : texts) ASSERT_TRUE(object.check(RawRecord{text, index++, 0, 0}));
   const Tally& tally = object.tally();
   EXPECT_EQ(tally.records, 6u);
   EXPECT_EQ(tally.valid, 1u);
@@ -79,6 +80,30 @@ TEST(ObjectValidator, TallyCountsReasonsPerRecord) {
   EXPECT_EQ(tally.count(ReasonCode::missing), 2u);
   EXPECT_EQ(tally.count(ReasonCode::empty), 1u);
   EXPECT_EQ(tally.count(ReasonCode::malformed_json), 2u);
+}
+
+// A tracking error (here: a budget with no scratch space to spill to) leaves
+// the record uncounted, and every later record, a rejected one too, without a
+// verdict.
+TEST(ObjectValidator, ATrackingErrorStopsEveryLaterVerdict) {
+  RecordValidator validator(Rules::defaults());
+  ObjectValidator object(validator, testing::test_provenance(),
+                         DuplicateTrackingOptions{4096, nullptr});
+  std::uint64_t index = 0;
+  std::optional<DuplicateTrackingError> error;
+  while (!error && index < 1000) {
+    const std::string text = R"({"order-info":{"OrderId":"A)" + std::to_string(index) +
+                             R"("},"contact-info":{"email":"x"}})";
+    auto disposition = object.check(RawRecord{text, index++, 0, 0});
+    if (!disposition) error = disposition.error();
+  }
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->cause.operation, base::FileError::Operation::create);
+  const Tally before = object.tally();
+  EXPECT_EQ(before.records, index - 1);
+  EXPECT_TRUE(before.balanced());
+  EXPECT_FALSE(object.check(RawRecord{"{", index++, 0, 0}));
+  EXPECT_EQ(object.tally(), before);
 }
 
 }  // namespace

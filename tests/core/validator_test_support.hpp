@@ -34,7 +34,7 @@ inline std::vector<Checked> check_all(const Rules& rules, const std::vector<std:
   for (const std::string& text : records) {
     const RawRecord record{text, index, 0, index + 1};
     ++index;
-    const Disposition disposition = object.check(record);
+    const Disposition disposition = object.check(record).value();
     Checked checked{disposition, object.verdict(),
                     std::make_shared<const std::string>(object.verdict().item_json)};
     checked.verdict.item_json = *checked.item;

@@ -28,3 +28,33 @@ expect_eq "all valid: counts" '[100,100,0]' "$(jq -c '.files[0] | [.records, .va
 status=0
 "$SALESFLOW_BINARY" validate --json "$WORK_DIR/no-such-file.jsonl" >/dev/null 2>&1 || status=$?
 expect_eq "missing file: exit 2" 2 "$status"
+
+# Duplicate tracking past its budget: 1 MiB spills 60,000 records to sorted
+# runs and still finds every repeat (every 100th) and key clash (every 1000th,
+# at 998); a --dedup-dir that cannot hold them fails the file: exit 2, named.
+python3 - "$WORK_DIR/repeats.jsonl" <<'PY'
+import sys
+def record(key, amount):
+    return ('{"order-info":{"OrderId":"ORD-%012d","Amount":%d.5},'
+            '"contact-info":{"email":"c%d@example.com"}}\n' % (key, amount, key))
+with open(sys.argv[1], 'w') as out:
+    for i in range(60000):
+        if i % 100 == 99:
+            out.write(record(i - 50, (i - 50) % 1000))
+        elif i % 1000 == 998:
+            out.write(record(i - 500, (i - 500) % 1000 + 1))
+        else:
+            out.write(record(i, i % 1000))
+PY
+status=0
+"$SALESFLOW_BINARY" validate --json --dedup-memory 1 --dedup-dir "$WORK_DIR" "$WORK_DIR/repeats.jsonl" \
+  >"$WORK_DIR/repeats.json" 2>&1 || status=$?
+expect_eq "spilled: exit 1 (key clashes)" 1 "$status"
+expect_eq "spilled: records, duplicates, clashes" '[60000,600,60]' \
+  "$(jq -c '.files[0] | [.records, .duplicates, .reasons.duplicate_key]' "$WORK_DIR/repeats.json")"
+status=0
+SALESFLOW_DEDUP_MEMORY=1 "$SALESFLOW_BINARY" validate --json --dedup-dir "$WORK_DIR/no-such-dir" \
+  "$WORK_DIR/repeats.jsonl" >/dev/null 2>"$WORK_DIR/spill.err" || status=$?
+expect_eq "unusable --dedup-dir: exit 2" 2 "$status"
+expect_eq "unusable --dedup-dir: named on stderr" 1 \
+  "$(grep -c 'duplicate tracking: creating a scratch file in .*no-such-dir: No such file or directory' "$WORK_DIR/spill.err")"

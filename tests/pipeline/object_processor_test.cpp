@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "base/scratch_file.hpp"
 #include "core/rules.hpp"
 #include "pipeline/ledger.hpp"
 #include "pipeline/observer.hpp"
@@ -317,6 +319,47 @@ TEST_F(Fixture, SinkFailureFailsTheObjectAndKeepsTheCheckpointBelowIt) {
   for (std::uint64_t i = 0; i < report.last_checkpoint.next_index; ++i) {
     ASSERT_EQ(items.written.count(i), 1U) << i;
   }
+}
+
+// The duplicate tracker cannot spill (its directory is missing): the object
+// fails at the record that needed the spill, nothing from that record on is
+// sent, and a rerun from the checkpoint with a usable directory sends the rest.
+TEST_F(Fixture, ADuplicateTrackingErrorFailsTheObjectAndARerunSendsTheRest) {
+  std::string text;
+  for (int i = 0; i < 600; ++i) {
+    text += record(i, i % 7 != 0) + "\n";
+  }
+  const std::filesystem::path directory =
+      std::filesystem::path(::testing::TempDir()) / "object-processor-dedup";
+  std::filesystem::remove_all(directory);
+  // 4 KiB: 48 entries in memory, then a spill into the missing directory.
+  options.duplicate_tracking = core::DuplicateTrackingOptions{
+      4096, std::make_shared<base::TempDirectory>(directory.string())};
+  options.max_requests_in_flight = 1;
+  ObjectProcessor processor(validator, options, items, messages, nullptr);
+  const ObjectReport report = processor.run(from_text(text, 64), context());
+  EXPECT_EQ(report.status, ObjectStatus::failed);
+  ASSERT_TRUE(report.failure);
+  EXPECT_EQ(report.failure->stage, FailureStage::duplicates);
+  EXPECT_NE(report.failure->detail.find("creating a scratch file"), std::string::npos)
+      << report.failure->detail;
+  // The 49th complete record (index 57) needed the spill: nothing from it on,
+  // incomplete records included.
+  EXPECT_EQ(report.tally.records, 57U);
+  EXPECT_EQ(items.written.size(), 48U);
+  EXPECT_LT(items.written.rbegin()->first, 57U);
+  EXPECT_EQ(messages.ids.size(), 9U);
+  EXPECT_LE(report.last_checkpoint.next_index, 57U);
+
+  std::filesystem::create_directories(directory);
+  ObjectProcessor again(validator, options, items, messages, nullptr);
+  const ObjectReport second = again.run(from_text(text, 64), context(), report.last_checkpoint);
+  std::filesystem::remove_all(directory);
+  ASSERT_EQ(second.status, ObjectStatus::completed) << why(second);
+  EXPECT_EQ(second.tally.records, 600U);
+  EXPECT_TRUE(second.balanced());
+  EXPECT_EQ(items.written.size(), 514U);  // every complete record, each index once
+  EXPECT_EQ(messages.ids.size(), 86U);
 }
 
 TEST_F(Fixture, LostLeaseStopsReadingAndWriting) {

@@ -102,6 +102,7 @@ pipeline::JobOptions job_options(const Settings& settings, std::string dlq_url,
   processor.reader = reader_options(settings);
   processor.max_requests_in_flight = static_cast<std::size_t>(settings.requests_in_flight);
   processor.checkpoint_every = settings.checkpoint_every;
+  processor.duplicate_tracking = duplicate_tracking_options(settings, settings.objects_in_flight);
   processor.keep_raw_for_conflicts = settings.on_conflict == ConflictMode::reject;
   processor.envelopes.max_message_bytes = settings.dlq_max_message_bytes;
   processor.envelopes.offload_bucket = settings.resources.offload_bucket_name();

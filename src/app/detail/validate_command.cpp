@@ -53,13 +53,24 @@ class Collector final : public core::RecordHandler {
       : object_(object), summary_(summary) {}
 
   void on_record(const core::RawRecord& record) override {
-    if (object_.check(record) == core::Disposition::reject &&
+    if (!summary_.error.empty()) {
+      return;  // no verdicts after a tracking error
+    }
+    const auto disposition = object_.check(record);
+    if (!disposition) {
+      summary_.error = fmt::format("{}: {}", summary_.path, disposition.error().to_string());
+      return;
+    }
+    if (*disposition == core::Disposition::reject &&
         summary_.first_rejects.size() < kShownRejects) {
       summary_.first_rejects.push_back(
           Reject{record.index, record.offset, record.line, false, 0, object_.verdict().reasons});
     }
   }
   void on_fault(const core::FileFault& fault) override {
+    if (!summary_.error.empty()) {
+      return;
+    }
     object_.count_fault();
     if (summary_.first_rejects.size() < kShownRejects) {
       summary_.first_rejects.push_back(
@@ -99,7 +110,8 @@ FileSummary validate_file(const std::string& path, const ValidateOptions& option
   ::fstat(*fd, &info);
   const auto total = static_cast<std::uint64_t>(info.st_size);
 
-  core::ObjectValidator object(validator, core::Provenance{"", path, "", "", "", ""});
+  core::ObjectValidator object(validator, core::Provenance{"", path, "", "", "", ""},
+                               options.duplicate_tracking);
   Collector collector(object, summary);
   core::RecordReader reader(options.reader);
   Progress progress(path, total, options.progress);
@@ -119,6 +131,9 @@ FileSummary validate_file(const std::string& path, const ValidateOptions& option
     summary.bytes += static_cast<std::uint64_t>(got);
     reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(got)), collector);
     progress.update(summary.bytes, object.tally().records);
+    if (!summary.error.empty()) {
+      break;
+    }
   }
   ::close(*fd);
   if (summary.error.empty()) {
@@ -256,6 +271,7 @@ void add_validate_command(CLI::App& root, Settings& settings, int& status) {
       "Exit status: 0 all valid, 1 some records rejected, 2 usage error or unreadable file.");
   command->add_flag("--json", options->json, "Print a machine-readable summary instead");
   command->add_option("files", options->files, "Files to check")->required();
+  add_duplicate_tracking_options(*command, settings);
   command->callback([&settings, &status, options] {
     auto rules = load_rules(settings);
     if (!rules) {
@@ -264,6 +280,7 @@ void add_validate_command(CLI::App& root, Settings& settings, int& status) {
       return;
     }
     options->reader = reader_options(settings);
+    options->duplicate_tracking = duplicate_tracking_options(settings, 1);
     options->progress = !options->json;
     core::RecordValidator validator(std::move(*rules));
     status = run_validate(*options, validator);
