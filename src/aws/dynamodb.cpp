@@ -75,6 +75,7 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
   std::atomic<std::uint64_t>* retry_counter = nullptr;
   int requests = 0;
   int rounds = 0;
+  std::optional<AwsError> throttled;  // the last answer, when it was a throttling error
 
   // The request body, assembled by appends: the items are already encoded
   // JSON objects, and copying each as one block (rather than byte by byte
@@ -136,7 +137,8 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
       // the same as every item handed back: resubmitted until the deadline,
       // at the pace the client's rate limiter now keeps.
       if (is_throttling_code(result.error().code)) {
-        return resubmit(0, result.error().http_status, result.error().request_id);
+        throttled = std::move(result.error());
+        return resubmit(0, throttled->http_status, throttled->request_id);
       }
       return finish(std::move(result.error()));
     }
@@ -149,6 +151,7 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
       pending.clear();
       return finish(std::nullopt);
     }
+    throttled.reset();
     std::vector<std::size_t> still = match_unprocessed(unprocessed);
     const std::size_t written = pending.size() - still.size();
     pending = std::move(still);
@@ -163,6 +166,13 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
     ++rounds;
     const auto delay = runtime->retry_strategy().backoff(rounds - 1, policy);
     if (std::chrono::steady_clock::now() + delay >= deadline) {
+      if (throttled) {  // the last answer was a throttling error: it is the reason
+        AwsError error = std::move(*throttled);
+        error.message +=
+            fmt::format(" ({} items still unwritten when the deadline passed)", pending.size());
+        error.attempts = requests;
+        return finish(std::move(error));
+      }
       AwsError error{
           runtime->service(),
           "BatchWriteItem",

@@ -60,12 +60,16 @@ expect_eq "the stalled invocation stopped its object" true \
 expect_eq "no invocation timed out: the stop was bounded by the deadline" 0 "$(status_of kill | jq .timeouts)"
 
 # ---- 2. killed with the object in work
-# Killed as soon as a later invocation made a checkpoint of its own.
+# Every table write answers after 0.5 s until the kill, so that the file is
+# still in work when a later invocation made a checkpoint of its own: killed then.
+mapfile -t slow < <(add_faults "$(jq -cn --arg t "$TABLE" \
+  '[{service: "dynamodb", operation: "BatchWriteItem", target: $t, stall_ms: 500, count: 1000000}]')")
 has_progressed() { [ "$(checkpointed)" -gt "$before_kill" ]; }
 before_kill=$(checkpointed)
 wait_for "progress after the stalled invocation" 120 has_progressed
 before_kill=$(checkpointed)
 pkill -KILL -f "^$SALESFLOW_BINARY .*--table $TABLE .*lambda" || fail "no salesflow lambda process to kill"
+remove_fault "${slow[0]}"
 killed() { grep -aq 'REPORT RequestId: .*Status: error.*Error Type: Runtime.ExitError' "$WORK_DIR/kill.log"; }
 wait_for "the local Lambda to see the kill" 30 killed
 ok "the function was killed with the object in work (checkpoint at $before_kill)"
