@@ -51,7 +51,7 @@ def parse():
            "WRU per item = ceil(bytes / 1024)")
     a("--envelope-bytes", type=int, default=2048, help="E, one DLQ envelope (record text + ~0.7 KB)")
     # The measured figure (bench/README.md) and what is assumed about AWS.
-    a("--cpu-us", type=float, default=13.1,
+    a("--cpu-us", type=float, default=6.93,
       help="c, salesflow CPU per record, µs (bench/README.md, 'The worker against the benchmark "
            "sink', case (a); being worked on)")
     a("--reread-us", type=float, default=1.0,
