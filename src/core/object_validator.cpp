@@ -14,11 +14,16 @@ tl::expected<Disposition, DuplicateTrackingError> ObjectValidator::check(const R
   // After a tracking error no record has a verdict, a rejected one included:
   // its envelope would be sent again by the retry.
   if (tracking_failure_) return tl::make_unexpected(*tracking_failure_);
-  const Verdict& verdict = validator_->check(record, provenance_);
+  return settle(validator_->check(record, provenance_), base::trim(record.text));
+}
+
+tl::expected<Disposition, DuplicateTrackingError> ObjectValidator::settle(
+    const Verdict& verdict, std::string_view trimmed_raw) {
+  if (tracking_failure_) return tl::make_unexpected(*tracking_failure_);
   verdict_ = &verdict;
   // Rejected records are not tracked: each occurrence gets its own envelope.
-  auto seen = verdict.valid ? tracker_.observe(verdict.key, base::trim(record.text))
-                            : DuplicateTracker::Seen::first;
+  auto seen =
+      verdict.valid ? tracker_.observe(verdict.key, trimmed_raw) : DuplicateTracker::Seen::first;
   if (!seen) {
     tracking_failure_ = seen.error();
     return tl::make_unexpected(std::move(seen.error()));

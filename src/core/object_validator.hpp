@@ -53,6 +53,15 @@ class ObjectValidator {
   // nor any later one has a verdict.
   [[nodiscard]] tl::expected<Disposition, DuplicateTrackingError> check(const RawRecord& record);
 
+  // The second half of check() for a verdict made elsewhere (by a
+  // RecordValidator of the same rules, on another thread): duplicate tracking
+  // and the tally. `trimmed_raw`: the record's text without surrounding
+  // whitespace. `verdict` must outlive the use of verdict() that follows;
+  // its item_json is not read. Verdicts must be settled in record order.
+  // Cost and errors: those of check() less RecordValidator::check.
+  [[nodiscard]] tl::expected<Disposition, DuplicateTrackingError> settle(
+      const Verdict& verdict, std::string_view trimmed_raw);
+
   const Verdict& verdict() const { return *verdict_; }
   const Tally& tally() const { return tally_; }
   const Provenance& provenance() const { return provenance_; }

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -65,6 +66,54 @@ TEST_F(ValidateCommand, AllValidExitsZero) {
   EXPECT_EQ(uint64_t(f["valid"]), 1U);
   EXPECT_EQ(uint64_t(f["duplicates"]), 1U);
   EXPECT_EQ(uint64_t(f["rejected"]), 0U);
+}
+
+// Reading and settling run on two threads, handing records over in batches
+// of a few thousand: repeats, key clashes and rejects far apart and across
+// those hand-overs are counted exactly, and the first rejects are the file's
+// first ones, with their lines.
+TEST_F(ValidateCommand, CountsAreExactAcrossManyHandOversBetweenItsThreads) {
+  std::string content;
+  std::uint64_t valid = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t missing = 0;
+  std::uint64_t clashes = 0;
+  constexpr int kRecords = 50000;
+  const auto good = [](int n) {
+    return R"({"order-info":{"OrderId":"K)" + std::to_string(n) +
+           R"("},"contact-info":{"email":"a@example.com"}})";
+  };
+  for (int i = 0; i < kRecords; ++i) {
+    if (i % 10 == 9) {
+      // A repeat thousands of records (and hand-overs) back, of a written one.
+      content += good(i >= 7003 ? i - 7003 : i) + "\n";
+      (i >= 7003 ? duplicates : valid) += 1;
+    } else if (i % 10 == 8 && i > 9000) {
+      // A clash: an earlier key with other content.
+      content += R"({"order-info":{"OrderId":"K)" + std::to_string(i - 9002) +
+                 R"(","qty":"1"},"contact-info":{"email":"b@example.com"}})" + "\n";
+      ++clashes;
+    } else if (i % 10 == 7) {
+      content += R"({"order-info":{"OrderId":"M)" + std::to_string(i) + R"("}})" + "\n";
+      ++missing;
+    } else {
+      content += good(i) + "\n";
+      ++valid;
+    }
+  }
+  const auto file = write("many.jsonl", content);
+  const Outcome outcome = run("validate --json " + file);
+  EXPECT_EQ(outcome.status, 1);
+  simdjson::dom::parser parser;
+  const auto f = parser.parse(outcome.out)["files"].at(0);
+  EXPECT_EQ(uint64_t(f["records"]), std::uint64_t{kRecords});
+  EXPECT_EQ(uint64_t(f["valid"]), valid);
+  EXPECT_EQ(uint64_t(f["duplicates"]), duplicates);
+  EXPECT_EQ(uint64_t(f["rejected"]), missing + clashes);
+  EXPECT_EQ(uint64_t(f["reasons"]["missing"]), missing);
+  EXPECT_EQ(uint64_t(f["reasons"]["duplicate_key"]), clashes);
+  const Outcome human = run("validate " + file);
+  EXPECT_NE(human.out.find("record 7 (line 8, byte "), std::string::npos) << human.out;
 }
 
 TEST_F(ValidateCommand, RejectsExitOneWithCountsPerReason) {

@@ -8,15 +8,22 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "app/detail/commands.hpp"
 #include "app/detail/progress.hpp"
 #include "app/settings.hpp"
+#include "base/fatal.hpp"
+#include "base/text.hpp"
 #include "core/object_validator.hpp"
 #include "core/reader.hpp"
 #include "core/record_validator.hpp"
@@ -47,16 +54,161 @@ struct FileSummary {
   std::vector<Reject> first_rejects;
 };
 
-class Collector final : public core::RecordHandler {
+// What the reading thread saw of one record or file-level fault, for the
+// settling thread. A record's verdict is kept without its item (validate
+// writes nothing) and its trimmed text lives in the batch's `text`.
+struct Checked {
+  bool is_fault = false;
+  core::Verdict verdict;
+  std::uint64_t index = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t line = 0;
+  std::size_t text_begin = 0;
+  std::size_t text_size = 0;
+  core::FileFault fault;
+};
+
+// Records handed from the reading thread to the settling one. Batches are
+// recycled, so the entries' strings keep their capacity.
+struct Batch {
+  std::string text;
+  std::vector<Checked> entries;
+  std::size_t used = 0;     // entries[0, used) are this batch's
+  std::uint64_t bytes = 0;  // of the file read when the batch was handed over
+  bool last = false;        // the reading thread is done after this one
+};
+
+constexpr std::size_t kBatchEntries = 2048;
+constexpr std::size_t kBatchesInFlight = 4;
+
+// Two queues of batches between the threads: full ones to the settling
+// thread, settled ones back to the reading thread.
+class BatchExchange {
+ public:
+  BatchExchange() {
+    for (std::size_t i = 0; i < kBatchesInFlight; ++i) {
+      free_.push_back(std::make_unique<Batch>());
+    }
+  }
+
+  std::unique_ptr<Batch> take_free() { return take(free_); }
+  void give_full(std::unique_ptr<Batch> batch) { give(full_, std::move(batch)); }
+  std::unique_ptr<Batch> take_full() { return take(full_); }
+  void give_free(std::unique_ptr<Batch> batch) { give(free_, std::move(batch)); }
+
+ private:
+  std::unique_ptr<Batch> take(std::vector<std::unique_ptr<Batch>>& from) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&from] { return !from.empty(); });
+    auto batch = std::move(from.front());
+    from.erase(from.begin());
+    return batch;
+  }
+  void give(std::vector<std::unique_ptr<Batch>>& to, std::unique_ptr<Batch> batch) {
+    {
+      const std::scoped_lock lock(mutex_);
+      to.push_back(std::move(batch));
+    }
+    changed_.notify_all();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::vector<std::unique_ptr<Batch>> free_;
+  std::vector<std::unique_ptr<Batch>> full_;
+};
+
+// The reading thread's handler: validates each record and files it in the
+// current batch, handing batches over as they fill.
+class Checker final : public core::RecordHandler {
+ public:
+  Checker(core::RecordValidator& validator, BatchExchange& exchange)
+      : validator_(validator), exchange_(exchange), batch_(exchange.take_free()) {
+    reset(*batch_);
+  }
+
+  void on_record(const core::RawRecord& record) override {
+    Checked& entry = next();
+    const core::Verdict& verdict = validator_.check(record, provenance_);
+    entry.is_fault = false;
+    entry.verdict.valid = verdict.valid;
+    entry.verdict.reasons = verdict.reasons;
+    entry.verdict.key = verdict.key;
+    entry.verdict.partition_key = verdict.partition_key;
+    entry.verdict.sort_key = verdict.sort_key;
+    entry.verdict.item_size = verdict.item_size;
+    entry.index = record.index;
+    entry.offset = record.offset;
+    entry.line = record.line;
+    const std::string_view text = base::trim(record.text);
+    entry.text_begin = batch_->text.size();
+    entry.text_size = text.size();
+    batch_->text.append(text);
+    filed();
+  }
+  void on_fault(const core::FileFault& fault) override {
+    Checked& entry = next();
+    entry.is_fault = true;
+    entry.fault = fault;
+    filed();
+  }
+
+  void set_bytes(std::uint64_t bytes) { bytes_ = bytes; }
+  // Hands over what is left, marked as the last batch.
+  void finish() {
+    batch_->bytes = bytes_;
+    batch_->last = true;
+    exchange_.give_full(std::move(batch_));
+  }
+
+ private:
+  static void reset(Batch& batch) {
+    batch.text.clear();
+    batch.used = 0;
+    batch.last = false;
+  }
+  Checked& next() {
+    if (batch_->used == batch_->entries.size()) batch_->entries.emplace_back();
+    return batch_->entries[batch_->used];
+  }
+  void filed() {
+    ++batch_->used;
+    if (batch_->used == kBatchEntries) {
+      batch_->bytes = bytes_;
+      exchange_.give_full(std::move(batch_));
+      batch_ = exchange_.take_free();
+      reset(*batch_);
+    }
+  }
+
+  core::RecordValidator& validator_;
+  BatchExchange& exchange_;
+  std::unique_ptr<Batch> batch_;
+  core::Provenance provenance_;
+  std::uint64_t bytes_ = 0;
+};
+
+// The settling thread's side: duplicate tracking, the tally and the first
+// rejects, in file order.
+class Collector {
  public:
   Collector(core::ObjectValidator& object, FileSummary& summary)
       : object_(object), summary_(summary) {}
 
-  void on_record(const core::RawRecord& record) override {
-    if (!summary_.error.empty()) {
-      return;  // no verdicts after a tracking error
+  void settle(const Batch& batch) {
+    for (std::size_t i = 0; i < batch.used && summary_.error.empty(); ++i) {
+      const Checked& entry = batch.entries[i];
+      if (entry.is_fault) {
+        on_fault(entry.fault);
+      } else {
+        on_record(entry, std::string_view(batch.text).substr(entry.text_begin, entry.text_size));
+      }
     }
-    const auto disposition = object_.check(record);
+  }
+
+ private:
+  void on_record(const Checked& entry, std::string_view text) {
+    const auto disposition = object_.settle(entry.verdict, text);
     if (!disposition) {
       summary_.error = fmt::format("{}: {}", summary_.path, disposition.error().to_string());
       return;
@@ -64,13 +216,10 @@ class Collector final : public core::RecordHandler {
     if (*disposition == core::Disposition::reject &&
         summary_.first_rejects.size() < kShownRejects) {
       summary_.first_rejects.push_back(
-          Reject{record.index, record.offset, record.line, false, 0, object_.verdict().reasons});
+          Reject{entry.index, entry.offset, entry.line, false, 0, object_.verdict().reasons});
     }
   }
-  void on_fault(const core::FileFault& fault) override {
-    if (!summary_.error.empty()) {
-      return;
-    }
+  void on_fault(const core::FileFault& fault) {
     object_.count_fault();
     if (summary_.first_rejects.size() < kShownRejects) {
       summary_.first_rejects.push_back(
@@ -78,7 +227,6 @@ class Collector final : public core::RecordHandler {
     }
   }
 
- private:
   core::ObjectValidator& object_;
   FileSummary& summary_;
 };
@@ -97,6 +245,10 @@ tl::expected<int, std::string> open_regular(const std::string& path) {
   return fd;
 }
 
+// Two threads per file: this one reads, splits and validates (the reader and
+// RecordValidator::check, most of the cost); the other settles each verdict
+// in file order (the duplicate tracker's digest and lookup, the tally). The
+// records and their order are exactly those of one thread doing both.
 FileSummary validate_file(const std::string& path, const ValidateOptions& options,
                           core::RecordValidator& validator) {
   FileSummary summary;
@@ -112,32 +264,57 @@ FileSummary validate_file(const std::string& path, const ValidateOptions& option
 
   core::ObjectValidator object(validator, core::Provenance{"", path, "", "", "", ""},
                                options.duplicate_tracking);
-  Collector collector(object, summary);
+  BatchExchange exchange;
+  std::atomic<bool> settling_failed{false};
+  std::string read_error;
   core::RecordReader reader(options.reader);
-  Progress progress(path, total, options.progress);
-  std::vector<char> buffer(kReadChunk);
-  for (;;) {
-    const ssize_t got = ::read(*fd, buffer.data(), buffer.size());
-    if (got < 0) {
-      if (errno == EINTR) {
-        continue;
+  std::thread reading([&] {
+    base::run_or_die("validate reading thread", [&] {
+      Checker checker(validator, exchange);
+      std::vector<char> buffer(kReadChunk);
+      std::uint64_t bytes = 0;
+      while (!settling_failed.load()) {
+        const ssize_t got = ::read(*fd, buffer.data(), buffer.size());
+        if (got < 0) {
+          if (errno == EINTR) {
+            continue;
+          }
+          read_error = fmt::format("{}: {}", path, std::strerror(errno));
+          break;
+        }
+        if (got == 0) {
+          reader.finish(checker);
+          break;
+        }
+        bytes += static_cast<std::uint64_t>(got);
+        checker.set_bytes(bytes);
+        reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(got)), checker);
       }
-      summary.error = fmt::format("{}: {}", path, std::strerror(errno));
-      break;
-    }
-    if (got == 0) {
-      break;
-    }
-    summary.bytes += static_cast<std::uint64_t>(got);
-    reader.feed(std::string_view(buffer.data(), static_cast<std::size_t>(got)), collector);
-    progress.update(summary.bytes, object.tally().records);
+      checker.set_bytes(bytes);
+      checker.finish();
+    });
+  });
+
+  Collector collector(object, summary);
+  Progress progress(path, total, options.progress);
+  for (;;) {
+    auto batch = exchange.take_full();
+    collector.settle(*batch);
     if (!summary.error.empty()) {
+      settling_failed.store(true);  // a tracking error: no verdicts from here on
+    }
+    summary.bytes = batch->bytes;
+    progress.update(summary.bytes, object.tally().records);
+    const bool last = batch->last;
+    exchange.give_free(std::move(batch));
+    if (last) {
       break;
     }
   }
+  reading.join();
   ::close(*fd);
-  if (summary.error.empty()) {
-    reader.finish(collector);
+  if (summary.error.empty() && !read_error.empty()) {
+    summary.error = read_error;
   }
   progress.done();
   summary.tally = object.tally();
