@@ -83,7 +83,6 @@ void AdaptiveRateLimiter::on_response(Clock::time_point now, bool throttled,
     // The rate that was too much: what was sent, or what was admitted if less.
     const double too_much = enabled_ ? std::min(measured, fill_rate_) : measured;
     last_max_rate_ = too_much;
-    time_window_ = std::cbrt(last_max_rate_ * (1 - kBeta) / kScale);
     last_throttle_ = t;
     rate = too_much * kBeta;
     enabled_ = true;
@@ -92,8 +91,9 @@ void AdaptiveRateLimiter::on_response(Clock::time_point now, bool throttled,
     ++generation_;
   } else {
     if (!enabled_) return;
-    time_window_ = std::cbrt(last_max_rate_ * (1 - kBeta) / kScale);
-    rate = kScale * std::pow(t - last_throttle_ - time_window_, 3) + last_max_rate_;
+    // Seconds from the cut back up to last_max_rate_: the cubic's inflection.
+    const double time_window = std::cbrt(last_max_rate_ * (1 - kBeta) / kScale);
+    rate = kScale * std::pow(t - last_throttle_ - time_window, 3) + last_max_rate_;
   }
   // Never more than twice what is being sent: a quiet client does not build
   // up a rate it has not shown the service can take.

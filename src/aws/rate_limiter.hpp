@@ -86,7 +86,6 @@ class AdaptiveRateLimiter {
   std::uint64_t generation_ = 0;  // cuts so far
   double last_max_rate_ = 0;      // the rate at the last throttle
   double last_throttle_ = 0;
-  double time_window_ = 0;  // seconds from a throttle back to last_max_rate_
 };
 
 }  // namespace salesflow::aws
