@@ -31,6 +31,9 @@ void write_optional_string(JsonWriter& writer, std::string_view key, std::string
 // Whether a BatchWriteItem answer hands items of `table` back (for want of
 // capacity: DynamoDB's throttling of a batch that was partly written).
 bool hands_items_back(std::string_view body, const std::string& table) {
+  // An answer that wrote everything is {"UnprocessedItems":{}}: parsed only
+  // when it holds some request (then BatchGroup parses it again to match them).
+  if (body.find("PutRequest") == std::string_view::npos) return false;
   simdjson::dom::parser parser;
   simdjson::dom::array unprocessed;
   return parser.parse(body.data(), body.size())["UnprocessedItems"][table].get(unprocessed) ==
