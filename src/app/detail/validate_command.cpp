@@ -131,12 +131,8 @@ class Checker final : public core::RecordHandler {
     Checked& entry = next();
     const core::Verdict& verdict = validator_.check(record, provenance_);
     entry.is_fault = false;
-    entry.verdict.valid = verdict.valid;
-    entry.verdict.reasons = verdict.reasons;
-    entry.verdict.key = verdict.key;
-    entry.verdict.partition_key = verdict.partition_key;
-    entry.verdict.sort_key = verdict.sort_key;
-    entry.verdict.item_size = verdict.item_size;
+    entry.verdict = verdict;       // assignment: the strings keep their capacity
+    entry.verdict.item_json = {};  // a view into the validator's buffer, not kept
     entry.index = record.index;
     entry.offset = record.offset;
     entry.line = record.line;
