@@ -143,6 +143,18 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
         throttled = std::move(result.error());
         return resubmit(0, throttled->http_status, throttled->request_id);
       }
+      // An attempt after throttling that ran out of time (its timeout is what
+      // was left of the batch's deadline): the throttling is why the items
+      // are unwritten, the timeout only when it was noticed.
+      const AwsError& last = result.error();
+      if (throttled && (is_timeout(last) || last.code == "DeadlineExceeded")) {
+        AwsError error = std::move(*throttled);
+        error.message += fmt::format(
+            " ({} items still unwritten when the deadline passed; the last attempt: {})",
+            pending.size(), last.to_string());
+        error.attempts = requests;
+        return finish(std::move(error));
+      }
       return finish(std::move(result.error()));
     }
     simdjson::dom::parser parser;
