@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The worker against the in-memory benchmark sink (bench/sink.cpp).
-#   scripts/bench-worker.sh [BUILD_DIR] [--perf]
+#   scripts/bench-worker.sh [BUILD_DIR] [--perf]   (BENCH_PERF_CASE=b: profile case (b))
 # Cases: (a) latency 0, (b) latency 10 ms, (c) a 2,000 WCU table for about a
-# minute of writing, and (a) again with 4x the default requests in flight. For
+# minute of writing, (d) latency 50 ms, with the adaptive in-flight limit and
+# with the fixed 32 requests per object of earlier versions. For
 # each: records, wall, records/s, worker CPU (user+sys, /usr/bin/time) and
 # µs/record, the sink's CPU, throttled/all BatchWriteItem, WCU used per second.
 # Every run is checked to have ended exactly: items written + DLQ messages ==
@@ -14,6 +15,7 @@ set -euo pipefail
 build=${1:-build}
 perf=no
 [[ "${2:-}" == "--perf" ]] && perf=yes
+perf_case=${BENCH_PERF_CASE:-a}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 port=${BENCH_SINK_PORT:-26070}
 objects=${BENCH_OBJECTS:-20}
@@ -43,7 +45,7 @@ run() {
   sink_pid=$!
   until curl -sf "$endpoint/stats" >/dev/null 2>&1; do sleep 0.2; done
   local prefix=()
-  if [[ "$perf" == yes && "$name" == a ]]; then
+  if [[ "$perf" == yes && "$name" == "$perf_case" ]]; then
     prefix=(perf record -q -F 499 -g --call-graph dwarf,8192 -o "$work/perf.data" --)
   fi
   /usr/bin/time -f "%e %U %S" -o "$work/time" "${prefix[@]}" "$build/salesflow" worker \
@@ -93,21 +95,32 @@ print(f"BatchWriteItem {bwi}, throttled (400) {throttled} = {100 * throttled / m
       f"{c.get('dynamodb.write_units', 0) / max(busy_wall, 1e-9):,.0f} WCU/s over the objects' span"
       + (f" = {100 * c.get('dynamodb.write_units', 0) / max(busy_wall, 1e-9) / stats['wcu']:.1f} % of {stats['wcu']}" if stats["wcu"] else ""))
 print("requests: " + ", ".join(f"{k} {v}" for k, v in sorted(c.items()) if k[0:3] in ("s3.", "sqs", "dyn") and k.split(".")[1][0].isupper()))
+limits = sorted(f.get("requests_limit", 0) for f in finished)
+highest = [f.get("requests_limit_highest", 0) for f in finished]
+if limits:
+    print(f"write requests in flight per object (the adaptive limit): at the end min/median/max "
+          f"{limits[0]}/{limits[len(limits)//2]}/{limits[-1]}, highest {max(highest)}")
 print("exact: yes" if not problems else "EXACT: NO: " + "; ".join(problems))
 PY
-  if [[ "$perf" == yes && "$name" == a ]]; then
+  if [[ "$perf" == yes && "$name" == "$perf_case" ]]; then
     mkdir -p "$here/docs/perf"
     perf script -i "$work/perf.data" 2>/dev/null | python3 "$here/scripts/flamegraph.py" collapse >"$work/folded"
-    python3 "$here/scripts/flamegraph.py" svg --title "salesflow worker, zero-latency sink" \
-      <"$work/folded" >"$here/docs/perf/worker-zero-latency.svg"
-    [[ -n "${BENCH_KEEP_LOGS:-}" ]] && cp "$work/folded" "$BENCH_KEEP_LOGS/worker-zero-latency.folded"
+    local svg=zero-latency title="zero-latency sink"
+    [[ "$name" == b ]] && svg=10ms-latency title="sink answering after 10 ms"
+    python3 "$here/scripts/flamegraph.py" svg --title "salesflow worker, $title" \
+      <"$work/folded" >"$here/docs/perf/worker-$svg.svg"
+    [[ -n "${BENCH_KEEP_LOGS:-}" ]] && cp "$work/folded" "$BENCH_KEEP_LOGS/worker-$svg.folded"
     python3 "$here/scripts/flamegraph.py" top 25 <"$work/folded"
   fi
 }
 
 size=(--objects "$objects" --records "$records" --reject-every "$reject_every")
-if [[ "$perf" == yes ]]; then  # the profile only: case (a) under perf record
-  run a "${size[@]}" --latency-ms 0 --
+if [[ "$perf" == yes ]]; then  # the profile only: case (a), or (b) with BENCH_PERF_CASE=b
+  if [[ "$perf_case" == b ]]; then
+    run b "${size[@]}" --latency-ms 10 --
+  else
+    run a "${size[@]}" --latency-ms 0 --
+  fi
   exit 0
 fi
 run a "${size[@]}" --latency-ms 0 --
@@ -116,5 +129,7 @@ run b "${size[@]}" --latency-ms 10 --
 run c --objects 4 --records 15000 --reject-every "$reject_every" --wcu 2000 --
 # The throttled case with fewer writes in flight (1 object, 2 requests).
 run c-objects1-requests2 --objects 4 --records 15000 --reject-every "$reject_every" --wcu 2000 -- --objects 1 --requests 2
-run a-requests128 "${size[@]}" --latency-ms 0 -- --requests 128
-run b-requests128 "${size[@]}" --latency-ms 10 -- --requests 128
+# A distant table (50 ms a request, another region): the adaptive limit against
+# the fixed 32 a request per object that was the default before it.
+run d "${size[@]}" --latency-ms 50 --
+run d-requests32 "${size[@]}" --latency-ms 50 -- --requests 32

@@ -211,6 +211,8 @@ Fields object_fields(const pipeline::JobResult& result, std::string_view bucket,
       .add("records_per_s", std::round(records_per_s * 10) / 10)
       .add("mb_per_s", std::round(mb_per_s * 1000) / 1000)
       .add("resumed_from", report.resumed_from)
+      .add("requests_limit", report.requests_in_flight_limit)
+      .add("requests_limit_highest", report.highest_requests_in_flight_limit)
       .add("outcome", pipeline::to_string(result.outcome));
   if (result.failure) {
     fields.add("error", result.failure->to_string())

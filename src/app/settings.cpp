@@ -307,7 +307,8 @@ void add_processing_options(CLI::App& command, Settings& settings) {
       ->capture_default_str();
   command
       .add_option("--requests", settings.requests_in_flight,
-                  "AWS write requests in flight per object")
+                  "Most AWS write requests in flight per object; below it the number adapts "
+                  "to the round-trip times (1: strictly in order)")
       ->check(CLI::Range(1, 1024))
       ->capture_default_str();
   command

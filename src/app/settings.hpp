@@ -59,10 +59,11 @@ struct Settings {
   std::string profile;
 
   // Worker behaviour.
-  int objects_in_flight = 4;      // objects processed at once by one worker
-  int requests_in_flight = 32;    // AWS write requests in flight per object (backpressure bound)
-  int visibility_timeout_s = 60;  // notification visibility; the heartbeat extends it
-  int lease_s = 120;              // ledger lease; a dead worker's object is resumed after it
+  int objects_in_flight = 4;  // objects processed at once by one worker
+  // The most AWS write requests in flight per object; the number adapts below it.
+  int requests_in_flight = 256;
+  int visibility_timeout_s = 60;        // notification visibility; the heartbeat extends it
+  int lease_s = 120;                    // ledger lease; a dead worker's object is resumed after it
   std::size_t checkpoint_every = 5000;  // records between ledger checkpoints
   std::size_t dlq_max_message_bytes = 256 * 1024;
   int max_receive_count = 5;     // redrive to the poison queue after this many receives

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "pipeline/detail/in_flight_limit.hpp"
 #include "pipeline/detail/watermark.hpp"
 #include "pipeline/ledger.hpp"
 
@@ -49,6 +50,8 @@ class Run final : public core::RecordHandler {
         lease_lost_(lease_lost),
         key_path_(validator.rules().partition_key.path),
         object_version_{context.bucket, context.key, context.etag, context.version_id},
+        in_flight_limit_(detail::InFlightLimitOptions{
+            .ceiling = std::max<std::size_t>(options.max_requests_in_flight, 1)}),
         watermark_(resume.next_index),
         last_checkpoint_(resume) {
     report_.conflicts = resume.conflicts;
@@ -214,12 +217,12 @@ class Run final : public core::RecordHandler {
                      {}});
         return;
       }
-      begin_request(from_reader);
+      const RequestStart started = begin_request(from_reader);
       auto message = std::make_shared<Message>(Message{envelope.id, std::move(envelope.json)});
       blobs_->put(
           envelopes_.options().offload_bucket, envelope.offload_key,
           std::move(envelope.offload_body),
-          [this, index, message](std::optional<aws::AwsError> error) {
+          [this, index, message, started](std::optional<aws::AwsError> error) {
             acknowledged(BatchAcknowledged{SinkKind::offload, 1, error ? 1U : 0U, 0});
             if (!error) {
               {
@@ -233,7 +236,7 @@ class Run final : public core::RecordHandler {
                    failure_from(FailureStage::offload, "offloading envelope " + message->id,
                                 std::move(*error)));
             }
-            end_request();
+            end_request(started);
           },
           &retries_);
       return;
@@ -260,19 +263,26 @@ class Run final : public core::RecordHandler {
     }
   }
 
-  // Backpressure: only the reader waits; completions (other threads) never block.
-  void begin_request(bool from_reader) {
+  using RequestStart = detail::InFlightLimit::Clock::time_point;
+
+  // Backpressure: only the reader waits, for the adaptive limit
+  // (detail/in_flight_limit.hpp); completions (other threads) never block.
+  [[nodiscard]] RequestStart begin_request(bool from_reader) {
     std::unique_lock lock(mutex_);
     if (from_reader) {
-      idle_.wait(lock, [this] { return in_flight_ < options_.max_requests_in_flight; });
+      idle_.wait(lock, [this] { return in_flight_ < in_flight_limit_.limit(); });
     }
     ++in_flight_;
+    highest_limit_ = std::max(highest_limit_, in_flight_limit_.limit());
+    return detail::InFlightLimit::Clock::now();
   }
 
   // Notifies under the lock: once in_flight_ reaches 0, drain() may return and
   // this Run (with idle_) be destroyed as soon as the lock is released.
-  void end_request() {
+  void end_request(RequestStart started) {
+    const auto now = detail::InFlightLimit::Clock::now();
     const std::scoped_lock lock(mutex_);
+    in_flight_limit_.completed(now - started, in_flight_ >= in_flight_limit_.limit(), now);
     --in_flight_;
     idle_.notify_all();
   }
@@ -292,7 +302,7 @@ class Run final : public core::RecordHandler {
     if (!lease_held()) {
       return;  // not acknowledged: the watermark stays below them
     }
-    begin_request(from_reader);
+    const RequestStart started = begin_request(from_reader);
     auto shared = std::make_shared<std::vector<ItemWrite>>(std::move(batch));
     std::vector<ItemWrite> copy_for_sink;
     if (options_.keep_raw_for_conflicts) {
@@ -307,9 +317,10 @@ class Run final : public core::RecordHandler {
     }
     items_.write(
         std::move(copy_for_sink),
-        [this, shared](std::vector<ItemOutcome> outcomes, std::optional<aws::AwsError> error) {
+        [this, shared, started](std::vector<ItemOutcome> outcomes,
+                                std::optional<aws::AwsError> error) {
           on_items_done(*shared, outcomes, std::move(error));
-          end_request();
+          end_request(started);
         },
         &retries_);
   }
@@ -370,12 +381,12 @@ class Run final : public core::RecordHandler {
     if (!lease_held()) {
       return;  // not acknowledged: the watermark stays below them
     }
-    begin_request(from_reader);
+    const RequestStart started = begin_request(from_reader);
     const std::size_t count = batch.size();
     messages_.send(
         std::move(batch),
-        [this, indices = std::move(indices), count](std::size_t failed,
-                                                    std::optional<aws::AwsError> error) {
+        [this, indices = std::move(indices), count, started](std::size_t failed,
+                                                             std::optional<aws::AwsError> error) {
           acknowledged(BatchAcknowledged{SinkKind::messages, count, failed, 0});
           if (failed != 0) {
             // Which ones is not known here: none is acknowledged, so the
@@ -384,7 +395,7 @@ class Run final : public core::RecordHandler {
                                                std::to_string(failed) + " of " +
                                                    std::to_string(count) + " DLQ messages not sent",
                                                std::move(error)});
-            end_request();
+            end_request(started);
             return;
           }
           {
@@ -394,7 +405,7 @@ class Run final : public core::RecordHandler {
           for (const auto index : indices) {
             ack(index);
           }
-          end_request();
+          end_request(started);
         },
         &retries_);
   }
@@ -480,6 +491,8 @@ class Run final : public core::RecordHandler {
     report_.decompressed_bytes = reader_.decompressed_bytes();
     report_.retries = retries_.load();
     report_.format = reader_.detected_format();
+    report_.requests_in_flight_limit = in_flight_limit_.limit();
+    report_.highest_requests_in_flight_limit = highest_limit_;
     if (!halt_) {
       durable = Checkpoint{report_.tally.records, reader_.decompressed_bytes(), report_.conflicts};
     }
@@ -507,6 +520,8 @@ class Run final : public core::RecordHandler {
   mutable std::mutex mutex_;
   std::condition_variable idle_;
   std::size_t in_flight_ = 0;
+  detail::InFlightLimit in_flight_limit_;
+  std::size_t highest_limit_ = 0;
   Watermark watermark_;
   Checkpoint last_checkpoint_;
   std::vector<ItemWrite> item_batch_;

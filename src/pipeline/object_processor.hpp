@@ -28,8 +28,12 @@ struct ProcessorOptions {
   core::EnvelopeOptions envelopes;
   // Each object's duplicate tracker: its memory budget and scratch space.
   core::DuplicateTrackingOptions duplicate_tracking;
-  std::size_t max_requests_in_flight = 32;  // sink calls outstanding before the reader waits
-  std::size_t checkpoint_every = 5000;      // records of durable progress between checkpoints
+  // The most sink calls outstanding before the reader waits. Below it the
+  // number adapts to the sinks' round-trip times, from 8 (Little's law:
+  // enough to keep them busy, few enough not to queue; see
+  // pipeline/detail/in_flight_limit.hpp). 1 keeps strict order.
+  std::size_t max_requests_in_flight = 256;
+  std::size_t checkpoint_every = 5000;  // records of durable progress between checkpoints
   // Keep each item's raw text until it is acknowledged, so a sink's `conflict`
   // answer can become a duplicate_key envelope (conflict-rejecting mode).
   bool keep_raw_for_conflicts = false;
@@ -93,6 +97,9 @@ struct [[nodiscard]] ObjectReport {
   std::uint64_t decompressed_bytes = 0;
   std::uint64_t resumed_from = 0;  // records skipped as already durable
   std::uint64_t retries = 0;       // retried AWS requests of this run
+  // The adaptive limit on sink calls in flight: at the end, and the highest.
+  std::size_t requests_in_flight_limit = 0;
+  std::size_t highest_requests_in_flight_limit = 0;
   core::InputFormat format = core::InputFormat::automatic;
   Checkpoint last_checkpoint;  // the durable progress at the end
 

@@ -206,6 +206,8 @@ pipeline::JobResult sample_result() {
   report.raw_bytes = 2'000'000;
   report.resumed_from = 200;
   report.retries = 3;
+  report.requests_in_flight_limit = 21;
+  report.highest_requests_in_flight_limit = 34;
   return result;
 }
 
@@ -247,6 +249,8 @@ TEST(LogObject, CompletedObjectLine) {
   EXPECT_EQ(double(line["records_per_s"]), 1600.0);  // 800 records past the resume point
   EXPECT_EQ(double(line["mb_per_s"]), 4.0);
   EXPECT_EQ(uint64_t(line["resumed_from"]), 200u);
+  EXPECT_EQ(uint64_t(line["requests_limit"]), 21u);
+  EXPECT_EQ(uint64_t(line["requests_limit_highest"]), 34u);
   EXPECT_EQ(uint64_t(line.at_pointer("/reasons/missing")), 60u);
   EXPECT_EQ(uint64_t(line.at_pointer("/reasons/invalid_number")), 40u);
   EXPECT_EQ(simdjson::dom::object(line["reasons"]).size(), 2u);  // zero counts left out
