@@ -146,14 +146,10 @@ struct BatchGroup : std::enable_shared_from_this<BatchGroup> {
       // An attempt after throttling that ran out of time (its timeout is what
       // was left of the batch's deadline): the throttling is why the items
       // are unwritten, the timeout only when it was noticed.
-      const AwsError& last = result.error();
-      if (throttled && (is_timeout(last) || last.code == "DeadlineExceeded")) {
-        AwsError error = std::move(*throttled);
-        error.message += fmt::format(
-            " ({} items still unwritten when the deadline passed; the last attempt: {})",
-            pending.size(), last.to_string());
-        error.attempts = requests;
-        return finish(std::move(error));
+      if (auto reason = throttling_outlasted(throttled, result.error())) {
+        reason->message += fmt::format(" ({} items still unwritten)", pending.size());
+        reason->attempts = requests;
+        return finish(std::move(*reason));
       }
       return finish(std::move(result.error()));
     }

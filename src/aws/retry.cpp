@@ -45,6 +45,15 @@ bool is_timeout(const AwsError& error) {
   return error.http_status == 0 && (error.code == "Timeout" || error.code == "ConnectFailed");
 }
 
+std::optional<AwsError> throttling_outlasted(const std::optional<AwsError>& throttling,
+                                             const AwsError& last) {
+  if (!throttling || !is_throttling_code(throttling->code)) return std::nullopt;
+  if (!is_timeout(last) && last.code != "DeadlineExceeded") return std::nullopt;
+  AwsError reason = *throttling;
+  reason.message += " (then out of time: " + last.to_string() + ")";
+  return reason;
+}
+
 bool is_retryable(const AwsError& error) {
   if (is_throttling_code(error.code)) return true;
   if (std::find(kTransientCodes.begin(), kTransientCodes.end(), error.code) !=

@@ -35,6 +35,14 @@ bool is_throttling_code(std::string_view code);
 bool is_retryable(const AwsError& error);
 bool is_timeout(const AwsError& error);
 
+// An operation the service throttled, that then ran out of time (`last`: a
+// timeout, whose length was what was left of the deadline, or the deadline
+// itself), failed for want of capacity: its reason is the throttling error,
+// with `last` named in the message. nullopt when `throttling` is none or not
+// a throttling error, or when `last` is some other error.
+[[nodiscard]] std::optional<AwsError> throttling_outlasted(
+    const std::optional<AwsError>& throttling, const AwsError& last);
+
 // Full jitter: uniform in [0, min(max_backoff, base_delay * 2^retry)], where
 // `retry` counts from 0 for the wait before the second attempt.
 std::chrono::milliseconds backoff_delay(int retry, const RetryPolicy& policy, std::mt19937_64& rng);

@@ -175,6 +175,17 @@ struct ServiceRuntime::CallState {
   int attempts = 0;
   int last_retry_cost = 0;
   std::optional<AwsError> last_error;
+  std::optional<AwsError> last_throttling;  // the last throttling error that was retried
+
+  // What ends the call: `error`, or the throttling before it when `error`
+  // only says the call then ran out of time.
+  AwsError ending(AwsError error) const {
+    if (auto reason = throttling_outlasted(last_throttling, error)) {
+      reason->attempts = attempts;
+      return *std::move(reason);
+    }
+    return error;
+  }
 
   // Ends the call with its last error (or DeadlineExceeded) once the
   // operation's deadline has passed; false while there is time left.
@@ -183,8 +194,9 @@ struct ServiceRuntime::CallState {
     if (!left || left->count() != 0) return false;
     AwsError error = last_error.value_or(
         AwsError{"", "", 0, "DeadlineExceeded", "the operation's deadline passed", "", true, 0});
+    error = ending(runtime->annotate(std::move(error), call.operation, attempts));
     error.message += " (deadline reached)";
-    done(tl::unexpected(runtime->annotate(std::move(error), call.operation, attempts)));
+    done(tl::unexpected(std::move(error)));
     return true;
   }
 
@@ -303,12 +315,16 @@ void ServiceRuntime::on_result(const std::shared_ptr<CallState>& state,
   const auto decision = runtime.config_.retry_strategy->decide(error, state->attempts,
                                                                state->policy, state->remaining());
   if (!decision.retry) {
+    error = state->ending(std::move(error));
     if (error.retryable && state->attempts > 1) error.message += fmt::format(" ({})", decision.why);
     state->done(tl::unexpected(std::move(error)));
     return;
   }
   state->last_retry_cost = decision.cost;
-  state->throttled = state->throttled || is_throttling_code(error.code);
+  if (is_throttling_code(error.code)) {
+    state->throttled = true;
+    state->last_throttling = error;
+  }
   if (state->call.retry_counter != nullptr) {
     ++*state->call.retry_counter;
   }

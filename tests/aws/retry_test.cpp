@@ -52,6 +52,24 @@ TEST(RetryClassification, ValidationAuthorizationAndNotFoundAreFinal) {
   EXPECT_FALSE(is_retryable(error_with(0, "TlsError", false)));
 }
 
+TEST(RetryClassification, AThrottledOperationThatRanOutOfTimeFailedForThrottling) {
+  AwsError throttling = error_with(400, "ThrottlingException");
+  throttling.message = "slow down";
+  AwsError timeout = error_with(0, "Timeout");
+  timeout.message = "no answer in 300 ms";
+  const auto reason = throttling_outlasted(throttling, timeout);
+  ASSERT_TRUE(reason);
+  EXPECT_EQ(reason->code, "ThrottlingException");
+  EXPECT_NE(reason->message.find("slow down"), std::string::npos);
+  EXPECT_NE(reason->message.find("no answer in 300 ms"), std::string::npos) << reason->message;
+  EXPECT_TRUE(throttling_outlasted(throttling, error_with(0, "DeadlineExceeded")));
+  // Anything else that ends it is its own reason, as is a timeout without throttling.
+  EXPECT_FALSE(throttling_outlasted(throttling, error_with(500, "InternalServerError")));
+  EXPECT_FALSE(throttling_outlasted(throttling, error_with(400, "ValidationException")));
+  EXPECT_FALSE(throttling_outlasted(std::nullopt, timeout));
+  EXPECT_FALSE(throttling_outlasted(error_with(503, "ServiceUnavailable"), timeout));
+}
+
 TEST(Backoff, FullJitterStaysWithinTheExponentialCeilingAndTheCap) {
   std::mt19937_64 rng(42);
   RetryPolicy policy;
@@ -308,6 +326,31 @@ TEST_F(ServiceCallTest, TheDeadlineBoundsAStalledServer) {
   EXPECT_EQ(result.error().code, "Timeout");
   EXPECT_LE(result.error().attempts, 4);  // 300 ms per attempt within 700 ms
   EXPECT_GE(result.error().attempts, 2);
+}
+
+// Throttled twice, then no answer until the deadline: the call failed for
+// want of capacity, and says so (the timeouts only when it was noticed).
+TEST_F(ServiceCallTest, ThrottlingThenTimeoutsEndWithTheThrottling) {
+  std::atomic<int> calls{0};
+  server_.http().Post("/", [&](const httplib::Request&, httplib::Response& res) {
+    if (++calls <= 2) {
+      res.status = 400;
+      res.set_content(R"({"__type":"x#ThrottlingException","message":"slow"})", "application/json");
+      return;
+    }
+    std::this_thread::sleep_for(2s);
+    res.set_content("{}", "application/json");
+  });
+  server_.start();
+  auto rt = runtime(
+      RetryPolicy{.max_attempts = 50, .base_delay = 1ms, .max_backoff = 5ms, .deadline = 900ms});
+  const auto result = rt->call_blocking(rt->json_call("DynamoDB_20120810", "PutItem", "{}"));
+  ASSERT_FALSE(result);
+  EXPECT_EQ(result.error().code, "ThrottlingException") << result.error().to_string();
+  EXPECT_NE(result.error().message.find("Timeout"), std::string::npos) << result.error().message;
+  EXPECT_TRUE(result.error().retryable);
+  EXPECT_GE(result.error().attempts, 3);
+  EXPECT_GE(calls.load(), 3);
 }
 
 TEST_F(ServiceCallTest, ConnectionRefusedIsRetriedThenReported) {
