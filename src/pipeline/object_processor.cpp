@@ -273,7 +273,6 @@ class Run final : public core::RecordHandler {
       idle_.wait(lock, [this] { return in_flight_ < in_flight_limit_.limit(); });
     }
     ++in_flight_;
-    highest_limit_ = std::max(highest_limit_, in_flight_limit_.limit());
     return detail::InFlightLimit::Clock::now();
   }
 
@@ -492,7 +491,7 @@ class Run final : public core::RecordHandler {
     report_.retries = retries_.load();
     report_.format = reader_.detected_format();
     report_.requests_in_flight_limit = in_flight_limit_.limit();
-    report_.highest_requests_in_flight_limit = highest_limit_;
+    report_.highest_requests_in_flight_limit = in_flight_limit_.highest();
     if (!halt_) {
       durable = Checkpoint{report_.tally.records, reader_.decompressed_bytes(), report_.conflicts};
     }
@@ -521,7 +520,6 @@ class Run final : public core::RecordHandler {
   std::condition_variable idle_;
   std::size_t in_flight_ = 0;
   detail::InFlightLimit in_flight_limit_;
-  std::size_t highest_limit_ = 0;
   Watermark watermark_;
   Checkpoint last_checkpoint_;
   std::vector<ItemWrite> item_batch_;

@@ -35,7 +35,7 @@ struct PhaseResult {
   double sent_per_s_last_half = 0;  // requests sent per second over the phase's second half
   double mean_in_flight_s = 0;      // mean time in flight over the second half
   std::size_t limit_at_end = 0;
-  std::size_t highest_limit = 0;
+  std::size_t highest_limit = 0;  // so far, earlier phases included
 };
 
 class Simulation {
@@ -77,7 +77,6 @@ class Simulation {
       now_ = request.done_at;
       const bool window_full = completions_.size() + 1 >= limit_.limit();
       limit_.completed(at(now_) - at(request.sent_at), window_full, at(now_));
-      result.highest_limit = std::max(result.highest_limit, limit_.limit());
       if (now_ >= half) {
         in_flight_time_late += request.done_at - request.sent_at;
         ++completed_late;
@@ -87,6 +86,7 @@ class Simulation {
     result.mean_in_flight_s =
         completed_late == 0 ? 0 : in_flight_time_late / static_cast<double>(completed_late);
     result.limit_at_end = limit_.limit();
+    result.highest_limit = limit_.highest();
     return result;
   }
 

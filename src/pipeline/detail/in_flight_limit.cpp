@@ -22,6 +22,7 @@ InFlightLimit::InFlightLimit(InFlightLimitOptions options, Clock::time_point now
   options_.ceiling = std::max<std::size_t>(options_.ceiling, 1);
   options_.floor = std::clamp<std::size_t>(options_.floor, 1, options_.ceiling);
   limit_ = static_cast<double>(std::clamp(options_.initial, options_.floor, options_.ceiling));
+  highest_ = limit_;
 }
 
 std::size_t InFlightLimit::limit() const {
@@ -44,8 +45,7 @@ void InFlightLimit::completed(Clock::duration elapsed, bool window_full, Clock::
   if (now - half_window_start_ >= options_.window / 2) {
     // A half-window whose least is well above the one it replaces found a
     // slower path, not a queue: find its need quickly again.
-    if (previous_least_seconds_ != 0 &&
-        least_seconds_ > previous_least_seconds_ * (1.0 + options_.queueing_tolerance)) {
+    if (previous_least_seconds_ != 0 && least_seconds_ > queueing_bound(previous_least_seconds_)) {
       slow_start_ = true;
     }
     previous_least_seconds_ = least_seconds_;
@@ -57,7 +57,7 @@ void InFlightLimit::completed(Clock::duration elapsed, bool window_full, Clock::
                          ? sample
                          : current_seconds_ + kSampleWeight * (sample - current_seconds_);
 
-  const double bound = no_load_seconds() * (1.0 + options_.queueing_tolerance);
+  const double bound = queueing_bound(no_load_seconds());
   const auto floor = static_cast<double>(options_.floor);
   const auto ceiling = static_cast<double>(options_.ceiling);
   if (current_seconds_ > bound) {
@@ -72,6 +72,7 @@ void InFlightLimit::completed(Clock::duration elapsed, bool window_full, Clock::
   }
   if (window_full) {
     limit_ = std::min(ceiling, limit_ + (slow_start_ ? 1.0 : 1.0 / limit_));
+    highest_ = std::max(highest_, limit_);
   }
 }
 

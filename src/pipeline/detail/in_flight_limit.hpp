@@ -54,19 +54,26 @@ class InFlightLimit {
 
   // Requests that may be in flight now; within [floor, ceiling].
   [[nodiscard]] std::size_t limit() const;
+  // The highest limit() so far.
+  [[nodiscard]] std::size_t highest() const { return static_cast<std::size_t>(highest_); }
 
   // A request completed at `now` after `elapsed` in flight; `window_full`:
   // as many requests as the limit were in flight when it completed.
   void completed(Clock::duration elapsed, bool window_full, Clock::time_point now);
 
-  // Cuts so far (for reports and tests).
+  // Cuts so far (for tests).
   [[nodiscard]] std::size_t cuts() const { return cuts_; }
 
  private:
   [[nodiscard]] double no_load_seconds() const;
+  // The longest time in flight that is not taken for queueing, next to `no_load`.
+  [[nodiscard]] double queueing_bound(double no_load) const {
+    return no_load * (1.0 + options_.queueing_tolerance);
+  }
 
   InFlightLimitOptions options_;
   double limit_;
+  double highest_;
   double current_seconds_ = 0;         // moving average; 0 before the first sample
   double least_seconds_ = 0;           // this half-window's least; 0: none yet
   double previous_least_seconds_ = 0;  // the previous half-window's; 0: none
